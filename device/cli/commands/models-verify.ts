@@ -1,0 +1,13 @@
+import { verifyPack } from '../../../models/verify.ts';
+
+export default async function modelsVerify(opts: { json?: boolean; dir?: string }): Promise<number> {
+  const result = await verifyPack(opts.dir);
+  if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else {
+    for (const m of result.models) {
+      const status = m.error ? `FAIL ${m.error}` : `ok  load ${m.load_ms} ms  ${m.inputs.map((i) => `${i.name}[${i.shape.join(',')}]`).join(' ')}`;
+      process.stdout.write(`${m.id.padEnd(20)} ${status}\n`);
+    }
+  }
+  return result.ok ? 0 : 1;
+}
