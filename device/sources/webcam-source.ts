@@ -41,7 +41,7 @@ export class WebcamSource extends CameraSource {
       cam.capture(location, (err: Error | null) => {
         if (err) return reject(err);
         // fswebcam exits 0 and writes nothing when there is no device: an empty file is "camera lost".
-        readFile(`${location}.jpg`).then(resolve, reject);
+        readFile(`${location}.jpg`).then(resolve, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? resolve(Buffer.alloc(0)) : reject(e)));
       });
     });
   }
