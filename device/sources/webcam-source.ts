@@ -62,7 +62,7 @@ export class WebcamSource extends CameraSource {
         this.emit('frame', frame, Date.now());
       } catch (e) {
         failures++;
-        this.setState('lost', (e as Error).message.split('\n')[0]);
+        this.setState('lost', `${this.opts.device}: ${(e as Error).message.split('\n')[0]}`);
       }
       // Back off while the camera is gone, up to 10 s between attempts.
       const wait = failures ? Math.min(10_000, 500 * 2 ** Math.min(failures, 5)) : Math.max(0, periodMs - (performance.now() - t0));
