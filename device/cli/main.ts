@@ -18,6 +18,92 @@ models.command('verify').description('check sha256, shapes and load time of ever
   .option('--json', 'print JSON').option('--dir <dir>', 'pack directory')
   .action((o) => runCli(() => import('./commands/models-verify.ts'), o));
 
+program.command('calibrate').description('measure verification accuracy and choose a distance threshold from labelled faces')
+  .option('--pairs <csv>', 'pair list: header fold,image_a,image_b,same (fold optional)')
+  .option('--images <dir>', 'folder the CSV image paths are relative to')
+  .option('--labeled-csv <csv>', 'labelled images: header identity,image')
+  .option('--labeled-dir <dir>', 'labelled images: one sub-folder per person')
+  .option('--db <gallery>', 'gallery database (1:N calibration)').option('--probes-csv <csv>', 'probes for open-set 1:N')
+  .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512')
+  .option('--flip', 'flip test-time augmentation').option('--limit <n>', 'evenly spaced subset of n pairs (labelled: n images, whole identities)')
+  .option('--target-far <x>', 'choose the threshold for this false accept rate').option('--threshold <t>', 'evaluate this threshold')
+  .option('--fit-folds <list>', 'choose the threshold on these folds, measure it on the others')
+  .option('--seed <n>', 'impostor sampling seed (labelled input)').option('--impostor-pairs <n>', 'impostor pairs to sample (labelled input)')
+  .option('--report <dir>', 'write an HTML report with plots').option('--write-config <file>', 'set match.threshold in a device config')
+  .option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
+  .action((o) => runCli(() => import('./commands/calibrate.ts'), o));
+
+program.command('detect').description('find faces: box [x,y,w,h], score and 5 landmarks per image')
+  .argument('<image...>', 'image files (JPEG/PNG/WebP)')
+  .option('--detector <name>', 'mtcnn | rfb (default mtcnn)').option('--min-face <px>', 'smallest face for mtcnn, px (default 20)')
+  .option('--json', 'print a JSON array, one entry per image')
+  .action((images: string[], o) => runCli(() => import('./commands/detect.ts'), o, images));
+
+// Gallery (sdk/gallery): enrol, remove, inspect, identify.
+const pipelineFlags = (c: Command): Command => c
+  .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512 (default: the gallery\'s)')
+  .option('--flip', 'flip test-time augmentation').option('--fallback', 'when no face is found, use a low-threshold or centre-crop face')
+  .option('--no-fallback', 'never use a fallback face').option('--no-progress', 'no progress on stderr').option('--json', 'print one JSON object');
+pipelineFlags(program.command('enroll').description('enrol faces: --labeled-csv <csv> --images <dir> (bulk), or --id <id> <image...>'))
+  .argument('[image...]', 'image files for --id').requiredOption('--db <dir>', 'gallery directory (created on first enrolment)')
+  .option('--labeled-csv <csv>', 'header identity,image (extra columns ignored)').option('--images <dir>', 'folder the CSV image paths are relative to')
+  .option('--id <id>', 'identity to enrol the image arguments as').option('--name <name>', 'display name')
+  .option('--max-per-identity <n>', 'enrol at most n images per identity (first in CSV order)')
+  .action((images: string[], o) => runCli(() => import('./commands/enroll.ts'), o, images));
+program.command('remove').description('remove an identity and its templates from a gallery')
+  .requiredOption('--db <dir>', 'gallery directory').requiredOption('--id <id>', 'identity').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/remove.ts'), o));
+program.command('gallery').description('gallery counts, model and settings')
+  .requiredOption('--db <dir>', 'gallery directory').option('--list', 'list identities').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/gallery.ts'), o));
+pipelineFlags(program.command('identify').description('1:N: decide grant/deny/unknown for probe images; open-set figures when true_identity is given'))
+  .requiredOption('--db <dir>', 'gallery directory').requiredOption('--probes-csv <csv>', 'header image[,true_identity]; UNKNOWN = not enrolled')
+  .requiredOption('--images <dir>', 'folder the CSV image paths are relative to')
+  .option('--threshold <t>', 'match distance threshold (default per model)').option('--margin <m>', 'nearest other identity at least this much farther (default 0)')
+  .option('--k <n>', 'candidate identities per probe (default 5)')
+  .action((o) => runCli(() => import('./commands/identify.ts'), o));
+
+// MQTT enrolment sync (sdk/mqtt): site key, publishing the gallery, applying it on a device.
+const brokerFlags = (c: Command): Command => c
+  .requiredOption('--broker <url>', 'mqtt://host:1883 or mqtts://host:8883')
+  .option('--username <name>', 'MQTT username').option('--password <pw>', 'MQTT password (or env FACEGATE_MQTT_PASSWORD)')
+  .option('--ca <file>', 'CA certificate (PEM) for TLS').option('--tls-cert <file>', 'client certificate (PEM)')
+  .option('--tls-key <file>', 'client certificate key (PEM)').option('--insecure', 'do not verify the broker certificate (lab only)');
+program.command('keygen').description('create the site enrolment key pair: enroll.key (private, 0600) and enroll.pub')
+  .requiredOption('--out <dir>', 'directory for enroll.key and enroll.pub').option('--force', 'replace an existing key pair')
+  .option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/keygen.ts'), o));
+const enrollment = program.command('enrollment').description('signed enrolment sync over MQTT');
+brokerFlags(enrollment.command('publish').description('publish the gallery as a signed snapshot (or --delta: signed changes since the retained state)'))
+  .requiredOption('--site <site>', 'site name').requiredOption('--db <dir>', 'gallery directory')
+  .requiredOption('--key <file>', 'enrolment private key (enroll.key)').option('--delta', 'publish deltas instead of a snapshot')
+  .option('--encoding <enc>', 'template packing for snapshots: f16 (default) or i8').option('--version <n>', 'snapshot version (default: max(retained + 1, unix seconds))')
+  .option('--timeout <s>', 'seconds to wait for the broker').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/enrollment-publish.ts'), o));
+brokerFlags(program.command('sync').description("apply the site's signed enrolment snapshot and deltas to a gallery"))
+  .requiredOption('--site <site>', 'site name').requiredOption('--db <dir>', 'gallery directory (created by the first snapshot if missing)')
+  .requiredOption('--pubkey <file>', 'trusted enrolment public key(s) (enroll.pub)').option('--once', 'apply what is retained, print, exit')
+  .option('--device <id>', 'device name for events (default sync-<hostname>)').option('--model <id>', 'expected model id').option('--dim <n>', 'expected dim')
+  .option('--timeout <s>', 'seconds to wait for a snapshot (default 60)').option('--verbose', 'log to stderr').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/sync.ts'), o));
+
+program.command('train-head').description('train a projection head on the frozen embedder (triplet | center | naive loss) and export it as ONNX')
+  .option('--labeled-csv <csv>', 'labelled images: header identity,image').option('--images <dir>', 'folder the CSV image paths are relative to')
+  .option('--loss <name>', 'triplet | center | naive').option('--out <file>', 'head ONNX to write')
+  .option('--epochs <n>', 'maximum epochs (default 50)').option('--lr <x>', 'learning rate (Adam 1e-3, SGD 0.05)')
+  .option('--alpha <x>', 'triplet: margin (0.2); center: centre update rate (0.5)').option('--lambda <x>', 'center-loss weight (0.1)')
+  .option('--scale <x>', 'softmax logit scale for center loss (16)').option('--dim <k>', 'output dimension (default: the embedder\'s)')
+  .option('--hidden <n>', 'hidden units (0 = linear head)').option('--activation <name>', 'relu | prelu').option('--init <name>', 'identity | orthogonal | he')
+  .option('--optimizer <name>', 'adam | sgd').option('--momentum <x>', 'SGD momentum (0.9)').option('--weight-decay <x>', 'L2 weight decay (0)')
+  .option('--fallback <name>', 'triplet: hardest | none (when no semi-hard negative exists)')
+  .option('--people-per-batch <n>', 'P (16)').option('--images-per-person <n>', 'K (4)').option('--patience <n>', 'early-stopping patience in epochs (8, 0 = off)')
+  .option('--seed <n>', 'random seed (1)').option('--val-fraction <x>', 'share of people held out for validation (0.2)')
+  .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512').option('--flip', 'flip test-time augmentation')
+  .option('--fuse', 'also fuse the head after the embedder and register it in the pack').option('--model-id <id>', 'id of the fused model')
+  .option('--pack-dir <dir>', 'model pack directory').option('--cache-dir <dir>', 'embedding cache (default .cache/embeddings)')
+  .option('--report <dir>', 'write SVG curves and PCA maps').option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
+  .action((o) => runCli(() => import('./commands/train-head.ts'), o));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
