@@ -32,6 +32,38 @@ export interface ModelSpec {
   dynamicInput?: ('batch' | 'height' | 'width')[];
 }
 
+/** Numeric precision of a model file: the converted float model or a variant built from it. */
+export type Precision = 'fp32' | 'int8' | 'fp16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'int8', 'fp16'];
+/** 'auto': fp16 when a GPU execution provider is used, int8 on CPU. */
+export type PrecisionSetting = Precision | 'auto';
+
+/** How an int8 variant's activation ranges were measured (recorded so a build is reproducible). */
+export interface VariantCalibration {
+  method: 'minmax' | 'percentile' | 'entropy';
+  /** percentile: share of samples kept per tail. */
+  percentile?: number;
+  /** Where the images came from: 'faceapi-demo' (always available) or 'dir:<path>'. */
+  source: string;
+  images: number;
+  /** Face detections across the images (each yields embedder inputs). */
+  faces: number;
+  /** sha256 over the calibration images' bytes, in order. */
+  dataHash: string;
+}
+
+/** A lower-precision build of a pack model (file in the same directory). */
+export interface PackVariant {
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** Fastest ORT graph optimisation level measured for this variant on CPU (else the entry's). */
+  optLevel?: GraphOptLevel;
+  calibration?: VariantCalibration;
+  /** Build parameters (e.g. reduceRange, prelu handling, I/O type). */
+  params?: Record<string, string | number | boolean>;
+}
+
 /** One model as recorded in the built pack's manifest.json. */
 export interface PackEntry extends ModelSpec {
   file: string; // file name inside the pack directory
@@ -42,6 +74,8 @@ export interface PackEntry extends ModelSpec {
   inputs: { name: string; shape: (number | string)[] }[];
   outputNames: string[];
   license: string;
+  /** Lower-precision builds; absent ones fall back to this (fp32) file. */
+  variants?: Partial<Record<Exclude<Precision, 'fp32'>, PackVariant>>;
 }
 
 export interface PackManifest {

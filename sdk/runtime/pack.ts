@@ -1,23 +1,72 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaceGateError } from '../errors.ts';
-import type { PackEntry, PackManifest } from './model-types.ts';
-import { openSession, type OpenedSession, type SessionOptions } from './session.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { PRECISIONS, type GraphOptLevel, type PackEntry, type PackManifest, type Precision, type PrecisionSetting } from './model-types.ts';
+import { openSession, type ExecutionProvider, type OpenedSession, type SessionOptions } from './session.ts';
 
 export interface LoadedModel extends OpenedSession {
   entry: PackEntry;
+  /** Precision of the file that was loaded. */
+  precision: Precision;
+  /** Why the requested precision was not used (absent variant, GPU provider unavailable). */
+  precisionFallback?: string;
+}
+
+export interface LoadOptions extends Omit<SessionOptions, 'expectedSha256' | 'optLevel'> {
+  /** Which build of the model to load (default: the pack's default, else 'fp32'). */
+  precision?: PrecisionSetting;
+}
+
+export interface PackDefaults {
+  /** Precision for every load() that does not name one. */
+  precision?: PrecisionSetting;
+  logger?: Logger;
+}
+
+const GPU_PROVIDERS: readonly ExecutionProvider[] = ['tensorrt', 'cuda', 'webgpu', 'dml', 'coreml'];
+
+/** 'auto' -> fp16 when a GPU execution provider is asked for, int8 otherwise (the device default). */
+export function resolvePrecision(setting: PrecisionSetting, providers: readonly ExecutionProvider[] = ['cpu']): Precision {
+  if (setting === 'auto') return providers.some((p) => GPU_PROVIDERS.includes(p)) ? 'fp16' : 'int8';
+  if (!PRECISIONS.includes(setting)) {
+    throw new FaceGateError('FG_CONFIG_INVALID', `precision must be one of ${[...PRECISIONS, 'auto'].join(', ')}, got "${String(setting)}"`);
+  }
+  return setting;
+}
+
+interface FileChoice {
+  precision: Precision;
+  file: string;
+  sha256: string;
+  optLevel: GraphOptLevel;
+  reason?: string;
+}
+
+/** The file for `wanted`, or the fp32 file with the reason when the manifest has no such variant. */
+export function chooseFile(entry: PackEntry, wanted: Precision): FileChoice {
+  const fp32: FileChoice = { precision: 'fp32', file: entry.file, sha256: entry.sha256, optLevel: entry.optLevel };
+  if (wanted === 'fp32') return fp32;
+  const v = entry.variants?.[wanted];
+  if (!v) {
+    const built = Object.keys(entry.variants ?? {});
+    return { ...fp32, reason: `the pack has no ${wanted} build of ${entry.id}${built.length ? ` (it has ${built.join(', ')})` : ''}; using fp32` };
+  }
+  return { precision: wanted, file: v.file, sha256: v.sha256, optLevel: v.optLevel ?? entry.optLevel };
 }
 
 /** A built model pack on disk (models/pack by default): manifest + ONNX files. */
 export class ModelPack {
   readonly dir: string;
   readonly manifest: PackManifest;
-  private constructor(dir: string, manifest: PackManifest) {
+  readonly defaults: PackDefaults;
+  private constructor(dir: string, manifest: PackManifest, defaults: PackDefaults) {
     this.dir = dir;
     this.manifest = manifest;
+    this.defaults = defaults;
   }
 
-  static async open(dir: string): Promise<ModelPack> {
+  static async open(dir: string, defaults: PackDefaults = {}): Promise<ModelPack> {
     const path = join(dir, 'manifest.json');
     let text: string;
     try {
@@ -34,7 +83,8 @@ export class ModelPack {
     if (manifest.version !== 1 || !Array.isArray(manifest.models)) {
       throw new FaceGateError('FG_MODEL_LOAD', `model pack manifest has an unknown format: ${path}`);
     }
-    return new ModelPack(dir, manifest);
+    if (defaults.precision !== undefined) resolvePrecision(defaults.precision); // fail early on a bad value
+    return new ModelPack(dir, manifest, defaults);
   }
 
   entry(id: string): PackEntry {
@@ -46,10 +96,33 @@ export class ModelPack {
     return e;
   }
 
-  /** Opens a model's session, verifying its sha256 against the manifest. */
-  async load(id: string, opts: Omit<SessionOptions, 'expectedSha256' | 'optLevel'> = {}): Promise<LoadedModel> {
+  /**
+   * Opens a model's session, verifying its sha256 against the manifest. `precision` picks the
+   * fp32 file or a variant; an absent variant falls back to fp32 with a logged reason. With
+   * 'auto', an fp16 model whose GPU provider is unavailable is swapped for the int8 one (fp16
+   * on CPU is emulated and slow).
+   */
+  async load(id: string, opts: LoadOptions = {}): Promise<LoadedModel> {
     const entry = this.entry(id);
-    const opened = await openSession(join(this.dir, entry.file), { ...opts, optLevel: entry.optLevel, expectedSha256: entry.sha256 });
-    return { ...opened, entry };
+    const log = opts.logger ?? this.defaults.logger ?? silentLogger;
+    const setting = opts.precision ?? this.defaults.precision ?? 'fp32';
+    const { precision: _p, ...sessionOpts } = opts;
+    const open = async (wanted: Precision, providers = opts.providers) => {
+      const choice = chooseFile(entry, wanted);
+      if (choice.reason) log.warn('model precision fallback', { model: id, requested: wanted, used: choice.precision, reason: choice.reason });
+      const opened = await openSession(join(this.dir, choice.file), {
+        ...sessionOpts, providers, logger: log, optLevel: choice.optLevel, expectedSha256: choice.sha256,
+      });
+      return { ...opened, entry, precision: choice.precision, ...(choice.reason ? { precisionFallback: choice.reason } : {}) };
+    };
+    const first = await open(resolvePrecision(setting, opts.providers));
+    if (setting === 'auto' && first.precision === 'fp16' && first.provider === 'cpu') {
+      await first.session.release();
+      const reason = `no GPU provider could be used (${first.fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ')}); fp16 on CPU is slow, using int8`;
+      log.warn('model precision fallback', { model: id, requested: 'fp16', reason });
+      const second = await open('int8', ['cpu']);
+      return { ...second, fallbacks: first.fallbacks, precisionFallback: second.precisionFallback ? `${reason}; ${second.precisionFallback}` : reason };
+    }
+    return first;
   }
 }
