@@ -1,0 +1,5 @@
+export { loadFrame, DEFAULT_MAX_PIXELS, type LoadFrameOptions } from './load-frame.ts';
+export { rawToFrame, isRawFrame, type RawFrame, type ImageInput } from './raw-frame.ts';
+export { tensorTarget, tensorDims, channelsOf, type TensorLayout, type TensorTarget } from './tensor-target.ts';
+export { resampleInto, axisTaps, halveFrame, MipChain } from './resample.ts';
+export { laplacianVariance } from './laplacian.ts';

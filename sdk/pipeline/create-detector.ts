@@ -1,0 +1,67 @@
+import { FaceGateError, isFaceGateError } from '../errors.ts';
+import { MtcnnDetector } from '../detect/mtcnn/mtcnn-detector.ts';
+import { RfbDetector } from '../detect/rfb/rfb-detector.ts';
+import type { Logger } from '../logger.ts';
+import { ModelPack } from '../runtime/pack.ts';
+import type { ExecutionProvider } from '../runtime/session.ts';
+import type { DetectedFace, Detector, Frame } from '../types.ts';
+import { PACK_DIR } from '../../models/paths.ts';
+
+export type DetectorKind = 'mtcnn' | 'rfb';
+export const DETECTOR_KINDS: readonly DetectorKind[] = ['mtcnn', 'rfb'];
+
+export interface DetectorConfig {
+  detector?: DetectorKind;
+  packDir?: string;
+  providers?: ExecutionProvider[];
+  /** MTCNN smallest face, px (default 20). */
+  minFaceSize?: number;
+  mtcnnThresholds?: [number, number, number];
+  /** RFB score threshold (default 0.65). */
+  rfbThreshold?: number;
+  logger?: Logger;
+}
+
+/** Thresholds of the fallback pass that looks harder for a face the default pass missed. */
+export const FALLBACK_MTCNN_THRESHOLDS: [number, number, number] = [0.5, 0.5, 0.5];
+export const FALLBACK_RFB_THRESHOLD = 0.3;
+
+export interface DetectorHandle {
+  detector: Detector;
+  /** The same detector at lower thresholds. */
+  detectLow(frame: Frame): Promise<DetectedFace[]>;
+}
+
+/** Opens the model pack (models/pack unless FACEGATE_MODELS_DIR or `dir` says otherwise). */
+export async function openPack(dir = PACK_DIR): Promise<ModelPack> {
+  return ModelPack.open(dir);
+}
+
+export async function createDetector(config: DetectorConfig = {}, pack?: ModelPack): Promise<DetectorHandle> {
+  const kind = config.detector ?? 'mtcnn';
+  if (!DETECTOR_KINDS.includes(kind)) {
+    throw new FaceGateError('FG_CONFIG_INVALID', `detector must be one of ${DETECTOR_KINDS.join(', ')}, got "${String(kind)}"`);
+  }
+  const p = pack ?? (await openPack(config.packDir));
+  try {
+    if (kind === 'mtcnn') {
+      const det = await MtcnnDetector.create(p, {
+        minFaceSize: config.minFaceSize, thresholds: config.mtcnnThresholds, providers: config.providers, logger: config.logger,
+      });
+      return { detector: det, detectLow: (f) => det.detect(f, { thresholds: FALLBACK_MTCNN_THRESHOLDS }) };
+    }
+    const det = await RfbDetector.create(p, { scoreThreshold: config.rfbThreshold, providers: config.providers, logger: config.logger });
+    return { detector: det, detectLow: (f) => det.detect(f, { scoreThreshold: FALLBACK_RFB_THRESHOLD }) };
+  } catch (e) {
+    throw explainMissing(e, kind === 'mtcnn' ? 'detector "mtcnn"' : 'detector "rfb"', kind === 'mtcnn' ? 'detector: "rfb"' : null);
+  }
+}
+
+/** Adds the way out to a missing-model error (build the pack, or pick another model). */
+export function explainMissing(e: unknown, what: string, alternative: string | null): unknown {
+  if (!isFaceGateError(e) || e.code !== 'FG_MODEL_MISSING') return e;
+  const hint = alternative ? `; or configure ${alternative}` : '';
+  return new FaceGateError('FG_MODEL_MISSING',
+    `${what} needs a model the pack lacks: ${e.message}. Build it with \`npx facegate models build\` (TFLite models need the converter)${hint}`,
+    { cause: e, details: e.details });
+}

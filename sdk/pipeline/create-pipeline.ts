@@ -1,0 +1,115 @@
+import { FaceGateError } from '../errors.ts';
+import { OnnxEmbedder, EMBEDDER_IDS, type EmbedderId } from '../embed/onnx-embedder.ts';
+import { loadFrame, type LoadFrameOptions } from '../image/load-frame.ts';
+import type { ImageInput } from '../image/raw-frame.ts';
+import type { Logger } from '../logger.ts';
+import type { ExecutionProvider } from '../runtime/session.ts';
+import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder } from '../types.ts';
+import { centreCropFace } from './centre-crop.ts';
+import { createDetector, explainMissing, openPack, type DetectorKind } from './create-detector.ts';
+import { mostCentralFace } from './face-choice.ts';
+import { faceQuality } from './quality.ts';
+
+export interface PipelineConfig {
+  detector?: DetectorKind;
+  embedder?: EmbedderId;
+  /** Flip test-time augmentation in the embedder. */
+  flip?: boolean;
+  packDir?: string;
+  providers?: ExecutionProvider[];
+  /** MTCNN smallest face, px (default 20; a door camera may use 80). */
+  minFaceSize?: number;
+  mtcnnThresholds?: [number, number, number];
+  /** RFB score threshold (default 0.65). */
+  rfbThreshold?: number;
+  /** Decoder pixel limit (default 50 MP). */
+  maxPixels?: number;
+  logger?: Logger;
+}
+
+export type FallbackUsed = 'none' | 'low-threshold' | 'centre-crop';
+
+export interface AnalyzeOptions {
+  /**
+   * When no face is found (LFW-style evaluation, one face per image assumed): take the most
+   * central detection at lower thresholds, else embed a centre crop; `fallback` says which.
+   */
+  fallback?: boolean;
+  /** Keep at most this many faces, highest detection score first. */
+  maxFaces?: number;
+}
+
+export interface Pipeline {
+  readonly detector: Detector;
+  readonly embedder: Embedder;
+  readonly modelId: string;
+  analyze(input: ImageInput, opts?: AnalyzeOptions): Promise<AnalyzeResult & { fallback?: FallbackUsed }>;
+  release(): Promise<void>;
+}
+
+/** Detector + embedder from the model pack; default MTCNN + MobileFaceNet-192. */
+export async function createPipeline(config: PipelineConfig = {}): Promise<Pipeline> {
+  const embedderId = config.embedder ?? 'mobilefacenet-192';
+  if (!EMBEDDER_IDS.includes(embedderId)) {
+    throw new FaceGateError('FG_CONFIG_INVALID', `embedder must be one of ${EMBEDDER_IDS.join(', ')}, got "${String(embedderId)}"`);
+  }
+  const pack = await openPack(config.packDir);
+  const det = await createDetector(config, pack);
+  let embedder: OnnxEmbedder;
+  try {
+    embedder = await OnnxEmbedder.create(pack, embedderId, { flip: config.flip, providers: config.providers, logger: config.logger });
+  } catch (e) {
+    await det.detector.release();
+    const other = EMBEDDER_IDS.find((id) => id !== embedderId);
+    throw explainMissing(e, `embedder "${embedderId}"`, `embedder: "${other}"`);
+  }
+  const decodeOpts: LoadFrameOptions = { maxPixels: config.maxPixels };
+
+  return {
+    detector: det.detector,
+    embedder,
+    modelId: embedder.modelId,
+
+    async analyze(input, opts = {}) {
+      const t0 = performance.now();
+      const frame = await loadFrame(input, decodeOpts);
+      const t1 = performance.now();
+      let faces: DetectedFace[] = await det.detector.detect(frame);
+      let fallback: FallbackUsed | undefined;
+      if (opts.fallback) {
+        fallback = 'none';
+        if (!faces.length) {
+          const low = await det.detectLow(frame);
+          const i = mostCentralFace(low, frame.width, frame.height);
+          if (i >= 0) {
+            faces = [low[i]];
+            fallback = 'low-threshold';
+          } else {
+            faces = [centreCropFace(frame.width, frame.height)];
+            fallback = 'centre-crop';
+          }
+        }
+      }
+      if (opts.maxFaces !== undefined) faces = faces.slice(0, Math.max(0, opts.maxFaces));
+      const t2 = performance.now();
+      const embedded = await embedder.embedFaces(frame, faces.map((f) => f.landmarks5));
+      const t3 = performance.now();
+      const analyzed: AnalyzedFace[] = faces.map((f, i) => ({
+        ...f,
+        quality: faceQuality(f.box, f.landmarks5, embedded[i].blur),
+        embedding: embedded[i].embedding,
+      }));
+      return {
+        width: frame.width,
+        height: frame.height,
+        faces: analyzed,
+        timings: { decodeMs: t1 - t0, detectMs: t2 - t1, embedMs: t3 - t2, totalMs: t3 - t0 },
+        ...(fallback ? { fallback } : {}),
+      };
+    },
+
+    async release() {
+      await Promise.all([det.detector.release(), embedder.release()]);
+    },
+  };
+}

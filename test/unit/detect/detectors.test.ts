@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createDetector, type DetectorKind } from '../../../sdk/pipeline/create-detector.ts';
+import { loadFrame } from '../../../sdk/image/load-frame.ts';
+import { FaceGateError } from '../../../sdk/errors.ts';
+import type { DetectedFace } from '../../../sdk/types.ts';
+import { DATA_DIR, needData, needModels } from '../../helpers/pack.ts';
+import { demoPhotos } from '../../helpers/demo-photos.ts';
+import { dlibPascalBoxes, matchDetections } from '../../helpers/detection-eval.ts';
+
+const MODELS: Record<DetectorKind, string[]> = { mtcnn: ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'], rfb: ['rfb-320', 'landmark-68'] };
+/** People whose whole face is visible in face-api's sample1..6.jpg (counted by eye). */
+const PEOPLE = [3, 3, 3, 4, 5, 4];
+
+/** Geometry every real frontal-ish face satisfies. */
+function checkFace(f: DetectedFace, where: string): void {
+  const { box, landmarks5: l } = f;
+  assert.ok(f.score > 0 && f.score <= 1, `${where}: score ${f.score}`);
+  const slack = 0.1 * box.w;
+  for (const [x, y] of l) {
+    assert.ok(x >= box.x - slack && x <= box.x + box.w + slack && y >= box.y - slack && y <= box.y + box.h + slack,
+      `${where}: landmark (${x.toFixed(0)}, ${y.toFixed(0)}) outside box ${JSON.stringify(box)}`);
+  }
+  const [le, re, nose, ml, mr] = l;
+  assert.ok(Math.max(le[1], re[1]) < Math.min(ml[1], mr[1]), `${where}: eyes must be above the mouth`);
+  assert.ok(le[0] < re[0] && ml[0] < mr[0], `${where}: left points must be left of right points`);
+  assert.ok(nose[1] > Math.min(le[1], re[1]) && nose[1] < Math.max(ml[1], mr[1]), `${where}: nose between eyes and mouth`);
+}
+
+for (const kind of ['mtcnn', 'rfb'] as const) {
+  const skip = needModels(...MODELS[kind]);
+
+  test(`${kind}: every face-api demo photo yields its faces, landmarks inside, eyes above mouth`, { skip }, async () => {
+    const { detector } = await createDetector({ detector: kind });
+    try {
+      const photos = await demoPhotos();
+      let found = 0;
+      for (const [i, photo] of photos.entries()) {
+        const faces = await detector.detect(await loadFrame(photo));
+        assert.ok(faces.length >= 1, `sample${i + 1}: no face`);
+        assert.ok(faces.length <= PEOPLE[i] + 1, `sample${i + 1}: ${faces.length} faces for ${PEOPLE[i]} people`);
+        for (let k = 1; k < faces.length; k++) assert.ok(faces[k - 1].score >= faces[k].score, 'sorted by score');
+        faces.forEach((f, k) => checkFace(f, `sample${i + 1} face ${k}`));
+        found += Math.min(faces.length, PEOPLE[i]);
+      }
+      const people = PEOPLE.reduce((a, b) => a + b, 0);
+      assert.ok(found >= people - 1, `found ${found} of ${people} people`);
+    } finally {
+      await detector.release();
+    }
+  });
+
+  test(`${kind}: no faces on noface-dev at default thresholds`, { skip: skip || needData('noface-dev') }, async () => {
+    const { detector } = await createDetector({ detector: kind });
+    try {
+      const dir = join(DATA_DIR, 'noface-dev', 'images');
+      for (const name of await readdir(dir)) {
+        const faces = await detector.detect(await loadFrame(join(dir, name)));
+        assert.equal(faces.length, 0, `${name}: ${faces.length} false faces (best score ${faces[0]?.score})`);
+      }
+    } finally {
+      await detector.release();
+    }
+  });
+
+  test(`${kind}: recall >= 0.9 at IoU 0.3 on dlib-pascal-faces`, { skip: skip || needData('dlib-pascal-faces') }, async () => {
+    const { detector } = await createDetector({ detector: kind });
+    try {
+      const dir = join(DATA_DIR, 'dlib-pascal-faces');
+      let tp = 0, fn = 0;
+      for (const [image, labels] of await dlibPascalBoxes(dir)) {
+        const faces = await detector.detect(await loadFrame(join(dir, 'images', image)));
+        const m = matchDetections(labels, faces.map((f) => f.box), 0.3);
+        tp += m.tp;
+        fn += m.fn;
+      }
+      assert.ok(tp / (tp + fn) >= 0.9, `recall ${tp}/${tp + fn}`);
+    } finally {
+      await detector.release();
+    }
+  });
+}
+
+test('bad detector settings are FG_CONFIG_INVALID before any model loads', async () => {
+  const bad = (re: RegExp) => (e: unknown) => e instanceof FaceGateError && e.code === 'FG_CONFIG_INVALID' && re.test(e.message);
+  await assert.rejects(createDetector({ detector: 'yolo' as DetectorKind }), bad(/mtcnn, rfb/));
+  await assert.rejects(createDetector({ detector: 'mtcnn', minFaceSize: 5 }), (e: unknown) =>
+    e instanceof FaceGateError && (e.code === 'FG_CONFIG_INVALID' ? /minFaceSize/.test(e.message) : e.code === 'FG_MODEL_MISSING'));
+  await assert.rejects(createDetector({ detector: 'rfb', rfbThreshold: 2 }), bad(/scoreThreshold/));
+});
