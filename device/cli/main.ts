@@ -104,6 +104,17 @@ program.command('train-head').description('train a projection head on the frozen
   .option('--report <dir>', 'write SVG curves and PCA maps').option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
   .action((o) => runCli(() => import('./commands/train-head.ts'), o));
 
+program.command('run').description('run the door terminal: camera -> detect -> align -> embed -> match -> decide -> MQTT/door')
+  .requiredOption('--config <file>', 'device config (YAML or JSON); see device/facegate.example.yaml')
+  .option('--check', 'validate the config and exit').option('--json', 'JSON output')
+  .action((o) => runCli(() => import('./commands/run.ts'), o));
+program.command('demo').description('the main job on the embedded default: enrol demo photos, replay them as a camera, print and publish decisions')
+  .option('--path <dir>', 'images replayed as the camera (default: the face-api demo photos)')
+  .option('--enroll <dir>', 'enrolment images: <identity>.jpg files or <identity>/ folders')
+  .option('--workdir <dir>', 'where the gallery and queue are kept (default: a temp dir)')
+  .option('--threshold <t>', 'match threshold (Euclidean)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
+  .action((o) => runCli(() => import('./commands/demo.ts'), o));
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

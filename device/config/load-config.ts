@@ -40,5 +40,9 @@ export async function loadConfig(path: string): Promise<DeviceConfig> {
   cfg.gallery.db = abs(cfg.gallery.db);
   if (cfg.camera.type === 'files') cfg.camera.path = abs(cfg.camera.path);
   if (cfg.gallery.keyFile) cfg.gallery.keyFile = abs(cfg.gallery.keyFile);
+  for (const k of ['ca', 'cert', 'key', 'queueDb', 'enrollmentPublicKey'] as const) {
+    const v = cfg.mqtt[k];
+    if (v) cfg.mqtt[k] = abs(v);
+  }
   return cfg;
 }

@@ -29,6 +29,8 @@ const camera = z.discriminatedUnion('type', [
     path: z.string().min(1),
     fps: z.number().positive().max(60).default(5),
     loop: z.boolean().default(false),
+    /** Show each image this many times in a row (a person standing in view for several frames). */
+    repeat: z.number().int().min(1).max(100).default(1),
   }).strict(),
 ]);
 
@@ -46,8 +48,12 @@ export const configSchema = z.object({
     key: z.string().optional(),
     insecure: z.boolean().default(false),
     embeddedPort: z.number().int().min(0).max(65535).default(1883),
+    /** Durable decision queue (SQLite); default: decision-queue.sqlite beside the gallery. */
     queueDb: z.string().optional(),
-  }).strict().default({ insecure: false, embeddedPort: 1883 }),
+    /** Site enrolment public key(s) (PEM): when set, the device follows signed enrolment sync. */
+    enrollmentPublicKey: z.string().optional(),
+    homeAssistant: z.boolean().default(true),
+  }).strict().default({ insecure: false, embeddedPort: 1883, homeAssistant: true }),
   gallery: z.object({ db: z.string().min(1), keyFile: z.string().optional() }).strict(),
   match: z.object({
     threshold: z.number().positive().max(2),

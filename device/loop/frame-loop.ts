@@ -4,7 +4,6 @@
  * as dropped), so decisions are never made on stale frames. Stages are reached through small
  * ports so the loop can run on any detector/embedder/gallery/publisher the composition picks.
  */
-import { randomUUID } from 'node:crypto';
 import type { AnalyzeResult, AnalyzedFace, Frame } from '../../sdk/types.ts';
 import type { Logger } from '../../sdk/logger.ts';
 import { errorMessage } from '../../sdk/errors.ts';
@@ -13,6 +12,7 @@ import type { DeviceMetrics } from '../health/metrics.ts';
 import type { DoorOutput } from '../door/door-output.ts';
 import { Tracker } from './tracker.ts';
 import { Cooldown, voteTrack, type FrameVote } from './vote.ts';
+
 
 export type DecisionKind = 'grant' | 'deny' | 'unknown';
 
@@ -25,9 +25,8 @@ export interface MatchOutcome {
   reason?: string;
 }
 
+/** A decision as the loop makes it; the publisher assigns its id and timestamp. */
 export interface DecisionRecord {
-  id: string;
-  ts: string;
   decision: DecisionKind;
   identity: string | null;
   distance: number;
@@ -43,7 +42,8 @@ export interface LoopPorts {
   source: CameraSource;
   analyze(frame: Frame): Promise<AnalyzeResult>;
   match(embedding: Float32Array): Promise<MatchOutcome> | MatchOutcome;
-  publish(decision: DecisionRecord): Promise<void>;
+  /** Stores (durably) and publishes a decision; returns its unique id. */
+  publish(decision: DecisionRecord): Promise<string> | string;
   door: DoorOutput;
   metrics: DeviceMetrics;
   logger: Logger;
@@ -169,21 +169,23 @@ export class FrameLoop {
 
   async #decide(d: Pick<DecisionRecord, 'decision' | 'identity' | 'distance' | 'reason' | 'track' | 'frames'>, capturedAt: number): Promise<void> {
     const record: DecisionRecord = {
-      id: randomUUID(), ts: new Date().toISOString(), threshold: this.opts.threshold, model: this.opts.modelId,
+      threshold: this.opts.threshold, model: this.opts.modelId,
       latencyMs: Date.now() - capturedAt, ...d, distance: Math.round(d.distance * 1e4) / 1e4,
     };
     if (record.reason === undefined) delete record.reason;
     const { metrics } = this.ports;
     metrics.decisions.inc({ decision: record.decision, reason: record.reason ?? '' });
     metrics.stageMs.observe({ stage: 'frame_to_decision' }, record.latencyMs);
+    let id = '';
     try {
-      await this.ports.publish(record); // durable: stored before it is sent
+      id = await this.ports.publish(record); // durable: stored before it is sent
     } catch (e) {
       metrics.errors.inc({ area: 'publish' });
-      this.ports.logger.error('decision not stored', { id: record.id, error: errorMessage(e) });
+      this.ports.logger.error('decision not stored', { decision: record.decision, identity: record.identity, error: errorMessage(e) });
     }
+    // The door opens even if the event could not be stored: access must not depend on the log.
     if (record.decision === 'grant' && record.identity) {
-      this.ports.door.pulse({ identity: record.identity, decisionId: record.id }).catch((e) => {
+      this.ports.door.pulse({ identity: record.identity, decisionId: id }).catch((e) => {
         metrics.errors.inc({ area: 'door' });
         this.ports.event('error', { area: 'door', message: errorMessage(e) });
       });

@@ -12,7 +12,7 @@ export class FilesSource extends CameraSource {
   readonly kind = 'files';
   #timer?: NodeJS.Timeout;
   #stopped = false;
-  constructor(private readonly opts: { path: string; fps: number; loop: boolean; decode: FrameDecoder }) {
+  constructor(private readonly opts: { path: string; fps: number; loop: boolean; repeat?: number; decode: FrameDecoder }) {
     super();
   }
 
@@ -42,6 +42,8 @@ export class FilesSource extends CameraSource {
       return;
     }
     const periodMs = 1000 / this.opts.fps;
+    const repeat = this.opts.repeat ?? 1;
+    files = files.flatMap((f) => Array<string>(repeat).fill(f));
     let i = 0;
     const tick = async () => {
       if (this.#stopped) return;

@@ -1,0 +1,121 @@
+/** `facegate calibrate`: parses flags, runs calibration/, prints text or one JSON object. */
+import { FaceGateError } from '../../../sdk/errors.ts';
+import type { DetectorName, EmbedderName } from '../../../calibration/analyzer.ts';
+import { runCalibration, type CalibrationResult } from '../../../calibration/run-calibration.ts';
+import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
+
+export interface CalibrateFlags {
+  json?: boolean;
+  pairs?: string;
+  images?: string;
+  labeledCsv?: string;
+  labeledDir?: string;
+  db?: string;
+  probesCsv?: string;
+  detector?: string;
+  embedder?: string;
+  flip?: boolean;
+  limit?: string;
+  targetFar?: string;
+  threshold?: string;
+  fitFolds?: string;
+  seed?: string;
+  impostorPairs?: string;
+  report?: string;
+  writeConfig?: string;
+  progress?: boolean;
+}
+
+function num(flag: string, v: string | undefined, integer = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    throw new FaceGateError('FG_CLI_USAGE', `${flag} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new FaceGateError('FG_CLI_USAGE', `${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function printText(r: CalibrationResult): void {
+  const out = process.stdout;
+  out.write(`${r.detector} + ${r.embedder}${r.flip ? ' + flip' : ''} (${r.model}): ${r.pairs} pairs (${r.genuine_pairs} genuine / ${r.impostor_pairs} impostor), ${r.images} images\n`);
+  out.write(`accuracy  ${pct(r.accuracy)} ± ${pct(r.accuracy_std)}  [${r.accuracy_protocol}]\n`);
+  if (r.accuracy_10fold !== null) out.write(`10 blocks ${pct(r.accuracy_10fold)} ± ${pct(r.accuracy_10fold_std ?? 0)}\n`);
+  out.write(`AUC ${r.auc.toFixed(5)}  EER ${pct(r.eer)} at ${r.threshold_eer.toFixed(4)}  d' ${r.d_prime.toFixed(2)}\n`);
+  out.write(`TAR at FAR 1e-2 ${pct(r.tar_at_far['0.01'])}, at FAR 1e-3 ${pct(r.tar_at_far['0.001'])} (smallest FAR these pairs can show: ${r.far_floor.toExponential(2)})\n`);
+  out.write(`no face: ${r.no_face.images} images (low-threshold ${r.no_face.fallback_low_threshold}, centre crop ${r.no_face.centre_crop}, failed ${r.no_face.failed})\n`);
+  out.write(`median ms: decode ${r.ms.decode}  detect ${r.ms.detect}  embed ${r.ms.embed}  total ${r.ms.total}\n`);
+  if (r.threshold_detail) out.write(`threshold ${r.threshold_detail.threshold}: FRR ${pct(r.threshold_detail.frr_at_threshold)}; ${r.threshold_detail.statement}\n`);
+  if (r.holdout) {
+    const h = r.holdout;
+    out.write(`held-out folds ${h.test_folds.join(',')}: FAR ${h.test.far_at_threshold} (${h.test.false_accepts}/${h.test.impostor_pairs}), FRR ${h.test.frr_at_threshold}; `
+      + `inside the fit CI ${h.inside_far_ci ? 'yes' : 'NO'}, inside the prediction interval ${h.far_prediction_interval.lower}-${h.far_prediction_interval.upper} ${h.inside_prediction_interval ? 'yes' : 'NO'}\n`);
+  }
+  if (r.config) out.write(`wrote ${r.config.path} (match.threshold was ${r.config.previousThreshold}; backup ${r.config.backup})\n`);
+  if (r.report) out.write(`report ${r.report}\n`);
+}
+
+export default async function calibrate(f: CalibrateFlags): Promise<number> {
+  if (f.probesCsv && !f.db) throw new FaceGateError('FG_CLI_USAGE', '--probes-csv needs --db <gallery>');
+  if (f.db) return calibrateGallery(f);
+  const fitFolds = f.fitFolds === undefined ? undefined : f.fitFolds.split(',').map((s) => num('--fit-folds', s.trim(), true)!);
+  const result = await runCalibration({
+    pairs: f.pairs,
+    images: f.images,
+    labeledCsv: f.labeledCsv,
+    labeledDir: f.labeledDir,
+    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
+    embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    flip: Boolean(f.flip),
+    limit: num('--limit', f.limit, true),
+    targetFar: num('--target-far', f.targetFar),
+    threshold: num('--threshold', f.threshold),
+    fitFolds,
+    seed: num('--seed', f.seed, true),
+    impostorPairs: num('--impostor-pairs', f.impostorPairs, true),
+    report: f.report,
+    writeConfig: f.writeConfig,
+    progress: f.progress !== false,
+  });
+  if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else printText(result);
+  return 0;
+}
+
+async function calibrateGallery(f: CalibrateFlags): Promise<number> {
+  const other = [f.pairs && '--pairs', f.labeledCsv && '--labeled-csv', f.labeledDir && '--labeled-dir', f.limit && '--limit', f.fitFolds && '--fit-folds'].filter(Boolean);
+  if (other.length) throw new FaceGateError('FG_CLI_USAGE', `--db does not combine with ${other.join(', ')}`);
+  const r = await runGalleryCalibration({
+    db: f.db!,
+    probesCsv: f.probesCsv,
+    images: f.images,
+    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
+    embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    flip: f.flip,
+    targetFar: num('--target-far', f.targetFar),
+    threshold: num('--threshold', f.threshold),
+    report: f.report,
+    writeConfig: f.writeConfig,
+    progress: f.progress !== false,
+  });
+  if (f.json) {
+    process.stdout.write(JSON.stringify(r) + '\n');
+    return 0;
+  }
+  const out = process.stdout;
+  out.write(`gallery ${r.gallery}: ${r.identities} identities, ${r.templates} templates (${r.model})\n`);
+  if (r.one_to_one) out.write(`1:1 from template pairs: AUC ${r.one_to_one.auc}, EER ${pct(r.one_to_one.eer)} at ${r.one_to_one.threshold_eer}, d' ${r.one_to_one.d_prime}\n`);
+  else out.write('1:1: no identity has two templates, so no genuine pairs\n');
+  if (r.threshold_detail) out.write(`1:1 threshold ${r.threshold_detail.threshold}: FRR ${pct(r.threshold_detail.frr_at_threshold)}; ${r.threshold_detail.statement}\n`);
+  out.write(`1:N (${r.open_set.source}, gallery size ${r.open_set.gallery_size}): ${r.open_set.statement}${r.open_set.fnir !== null ? `; FNIR ${pct(r.open_set.fnir)}` : ''}\n`);
+  if (r.config) out.write(`wrote ${r.config.path} (match.threshold was ${r.config.previousThreshold}; backup ${r.config.backup})\n`);
+  if (r.report) out.write(`report ${r.report}\n`);
+  return 0;
+}

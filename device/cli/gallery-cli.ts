@@ -1,0 +1,103 @@
+/**
+ * Flag handling shared by the gallery commands (enroll, remove, gallery, identify): number flags,
+ * CSV inputs confined to --images, and opening the gallery together with a pipeline whose
+ * embedder matches it (an existing gallery picks the embedder; a new one takes the pipeline's).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FaceGateError } from '../../sdk/errors.ts';
+import { Gallery, GALLERY_DB } from '../../sdk/gallery/index.ts';
+import type { LabeledImage, ProbeImage } from '../../sdk/gallery/image-jobs.ts';
+import { createPipeline, type Pipeline } from '../../sdk/pipeline/create-pipeline.ts';
+import { DETECTOR_KINDS, type DetectorKind } from '../../sdk/pipeline/create-detector.ts';
+import { EMBEDDER_IDS, type EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
+import { readCsvRows } from '../../calibration/csv-rows.ts';
+import { resolveConfined } from '../../calibration/image-path.ts';
+
+export interface PipelineFlags {
+  detector?: string;
+  embedder?: string;
+  flip?: boolean;
+}
+
+export function usage(msg: string): FaceGateError {
+  return new FaceGateError('FG_CLI_USAGE', msg);
+}
+
+export function num(flag: string, v: string | undefined, opts: { integer?: boolean; min?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+    throw usage(`${flag} expects ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got "${v}"`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw usage(`${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+export function galleryExists(db: string): boolean {
+  return existsSync(join(db, GALLERY_DB));
+}
+
+/**
+ * Opens the gallery and a pipeline for it. An existing gallery fixes the embedder (asking for
+ * another one is a model mismatch); `create` makes a new gallery bound to the pipeline's model.
+ */
+export async function openWithPipeline(db: string, f: PipelineFlags, create: boolean): Promise<{ gallery: Gallery; pipeline: Pipeline }> {
+  const detector = oneOf<DetectorKind>('--detector', f.detector, DETECTOR_KINDS);
+  const requested = oneOf<EmbedderId>('--embedder', f.embedder, EMBEDDER_IDS);
+  let gallery: Gallery | undefined;
+  if (galleryExists(db)) {
+    gallery = await Gallery.open(db, requested ? { modelId: requested } : {});
+  } else if (!create) {
+    throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery in ${db} (enrol someone first)`);
+  }
+  const embedder = requested ?? (gallery ? (gallery.modelId as EmbedderId) : undefined);
+  let pipeline: Pipeline;
+  try {
+    pipeline = await createPipeline({ detector, embedder, flip: Boolean(f.flip) });
+  } catch (e) {
+    await gallery?.close();
+    throw e;
+  }
+  if (!gallery) {
+    try {
+      gallery = await Gallery.open(db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true });
+    } catch (e) {
+      await pipeline.release();
+      throw e;
+    }
+  }
+  return { gallery, pipeline };
+}
+
+export async function readLabeledCsv(csv: string, images: string): Promise<LabeledImage[]> {
+  const out: LabeledImage[] = [];
+  for await (const row of readCsvRows(csv, { required: ['identity', 'image'], describe: 'identity,image (extra columns ignored)' })) {
+    const where = `${csv}: line ${row.line}`;
+    const identity = row.values.identity;
+    if (!identity) throw new FaceGateError('FG_CSV_INVALID', `${where}: empty identity`);
+    out.push({ identity, image: row.values.image, path: resolveConfined(images, row.values.image, where) });
+  }
+  return out;
+}
+
+/** Probes: image[,true_identity]; true_identity UNKNOWN marks a person who is not enrolled. */
+export async function readProbesCsv(csv: string, images: string): Promise<ProbeImage[]> {
+  const out: ProbeImage[] = [];
+  for await (const row of readCsvRows(csv, { required: ['image'], optional: ['true_identity'], describe: 'image[,true_identity] (true_identity UNKNOWN = not enrolled)' })) {
+    const where = `${csv}: line ${row.line}`;
+    const truth = row.values.true_identity;
+    out.push({
+      image: row.values.image,
+      path: resolveConfined(images, row.values.image, where),
+      // an empty cell gives no truth for that probe (left out of the summary)
+      ...(truth === undefined || truth === '' ? {} : { truth: truth.toUpperCase() === 'UNKNOWN' ? null : truth }),
+    });
+  }
+  return out;
+}

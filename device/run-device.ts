@@ -1,0 +1,151 @@
+/**
+ * The terminal: a thin composition of sdk parts around the frame loop. Starts everything from one
+ * validated config, and stops in order on SIGTERM: finish the frame, flush the decision queue,
+ * publish offline, close the stores.
+ */
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { FaceGateError, errorMessage } from '../sdk/errors.ts';
+import { silentLogger, type Logger } from '../sdk/logger.ts';
+import { loadFrame } from '../sdk/image/index.ts';
+import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
+import { Gallery } from '../sdk/gallery/index.ts';
+import { decide } from '../sdk/match/decide.ts';
+import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, startEmbeddedBroker, type BrokerOptions, type CameraState, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
+import type { DeviceConfig } from './config/schema.ts';
+import { createSource } from './sources/create-source.ts';
+import type { SourceState } from './sources/camera-source.ts';
+import { createDoor } from './door/door-output.ts';
+import { DeviceMetrics } from './health/metrics.ts';
+import { startHealthServer } from './health/http-server.ts';
+import { FrameLoop, type DecisionRecord, type MatchOutcome } from './loop/frame-loop.ts';
+
+export interface RunningDevice {
+  readonly pipeline: Pipeline;
+  readonly gallery: Gallery;
+  readonly link: DeviceLink;
+  readonly loop: FrameLoop;
+  readonly metrics: DeviceMetrics;
+  readonly brokerUrl: string;
+  readonly httpPort: number;
+  /** Resolves when a finite source (files without loop) has played out. */
+  readonly ended: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/;
+
+/** Broker options from config; a non-loopback broker must use TLS unless `insecure: true`. */
+export async function brokerOptions(mqtt: DeviceConfig['mqtt'] & { url: string }): Promise<BrokerOptions> {
+  const u = new URL(mqtt.url);
+  const tls = u.protocol === 'mqtts:' || u.protocol === 'wss:' || u.protocol === 'ssl:';
+  if (!tls && !LOOPBACK.test(u.hostname) && !mqtt.insecure) {
+    throw new FaceGateError('FG_CONFIG_INVALID', `mqtt.url: ${u.protocol}//${u.hostname} is not loopback and not TLS; use mqtts:// or set mqtt.insecure: true`);
+  }
+  const pem = async (p?: string) => (p ? readFile(p).catch((e: Error) => { throw new FaceGateError('FG_CONFIG_INVALID', `cannot read ${p}: ${e.message}`); }) : undefined);
+  return { url: mqtt.url, username: mqtt.username, password: mqtt.password, ca: await pem(mqtt.ca), cert: await pem(mqtt.cert), key: await pem(mqtt.key), rejectUnauthorized: !mqtt.insecure };
+}
+
+const cameraState = (s: SourceState): CameraState => (s === 'running' ? 'ok' : s === 'starting' ? 'starting' : s === 'lost' || s === 'stalled' ? 'lost' : 'none');
+
+export interface PublishedDecision extends DecisionRecord {
+  id: string;
+}
+
+export async function startDevice(cfg: DeviceConfig, opts: { logger?: Logger; onDecision?: (d: PublishedDecision) => void } = {}): Promise<RunningDevice> {
+  const logger = opts.logger ?? silentLogger;
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const undo = async () => {
+    for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => {});
+  };
+  try {
+    const pipeline = await createPipeline({
+      detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize,
+      providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, logger,
+    });
+    cleanups.push(() => pipeline.release());
+    const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger });
+    cleanups.push(() => gallery.close());
+
+    let embedded: EmbeddedBroker | undefined;
+    let broker: BrokerOptions;
+    if (cfg.mqtt.url) broker = await brokerOptions({ ...cfg.mqtt, url: cfg.mqtt.url });
+    else {
+      embedded = await startEmbeddedBroker({ port: cfg.mqtt.embeddedPort });
+      cleanups.push(() => embedded?.close());
+      broker = { url: embedded.url };
+      logger.info('no mqtt.url configured: embedded broker started', { url: embedded.url });
+    }
+
+    const metrics = new DeviceMetrics();
+    const source = createSource(cfg.camera, (i) => loadFrame(i));
+    const publicKeys = cfg.mqtt.enrollmentPublicKey ? await loadPublicKeys(cfg.mqtt.enrollmentPublicKey) : undefined;
+    const link = await DeviceLink.start({
+      broker, site: cfg.site, device: cfg.device, logger,
+      decisions: { queuePath: cfg.mqtt.queueDb ?? join(cfg.gallery.db, 'decision-queue.sqlite') },
+      statusInfo: () => ({ galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued }),
+      homeAssistant: cfg.mqtt.homeAssistant ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, model: pipeline.modelId } : false,
+      enrollment: publicKeys ? { target: GalleryEnrollmentTarget.wrap(gallery), publicKeys } : undefined,
+      // A terminal must work with the broker down: decisions wait in the durable queue.
+      waitConnectedMs: false,
+    });
+    cleanups.push(() => link.close({ announceOffline: true }));
+    link.on('connect', () => metrics.brokerConnected.set(1));
+    link.on('offline', () => metrics.brokerConnected.set(0));
+    link.on('error', (e) => logger.warn('mqtt', { error: errorMessage(e) }));
+
+    const door = createDoor(cfg.door);
+    cleanups.push(() => door.close());
+
+    const match = (embedding: Float32Array): MatchOutcome => {
+      const d = decide(gallery.search(embedding, 10), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
+      return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
+    };
+    const loop = new FrameLoop({
+      source, metrics, logger, door, match,
+      analyze: (frame) => pipeline.analyze({ ...frame, format: 'rgb' }),
+      publish: (d) => {
+        const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, camera: cfg.camera.type });
+        opts.onDecision?.({ ...d, id });
+        return id;
+      },
+      event: (kind, detail) => link.publishEvent(kind, detail),
+    }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision });
+
+    const ended = new Promise<void>((resolve) => source.on('state', (s) => {
+      link.setCamera(cameraState(s));
+      if (s === 'ended') resolve();
+    }));
+    const health = await startHealthServer({
+      host: cfg.http.host, port: cfg.http.port, metrics,
+      health: () => {
+        const age = loop.lastFrameAt === null ? null : Date.now() - loop.lastFrameAt;
+        return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued };
+      },
+    });
+    cleanups.push(() => health.close());
+    const gauges = setInterval(() => {
+      metrics.queueDepth.set(link.queued);
+      metrics.gallerySize.set(gallery.stats().identities);
+      metrics.galleryVersion.set(gallery.version);
+    }, 1000);
+    gauges.unref();
+    cleanups.push(() => clearInterval(gauges));
+
+    loop.start();
+    logger.info('device running', { site: cfg.site, device: cfg.device, model: pipeline.modelId, broker: broker.url, http: `${cfg.http.host}:${health.port}` });
+    let stopping: Promise<void> | undefined;
+    return {
+      pipeline, gallery, link, loop, metrics, brokerUrl: broker.url, httpPort: health.port, ended,
+      stop: () => (stopping ??= (async () => {
+        await loop.stop();
+        const flushed = await link.flush(5000);
+        if (!flushed) logger.warn('decisions left in the durable queue; they are sent at the next start', { queued: link.queued });
+        await undo();
+      })()),
+    };
+  } catch (e) {
+    await undo();
+    throw e;
+  }
+}
