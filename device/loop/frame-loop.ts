@@ -61,7 +61,20 @@ export interface LoopOptions {
   cooldownSec: number;
 }
 
-type Observation = (FrameVote & { outcome: MatchOutcome }) | null;
+/** What one frame says about one face: its embedding always, a vote only if the face was usable. */
+interface Observation {
+  embedding: Float32Array;
+  vote: (FrameVote & { outcome: MatchOutcome }) | null;
+}
+
+/** Two images of one person are rarely this far apart; two people rarely closer (unit vectors). */
+const SAME_PERSON_MAX_DISTANCE = 1.1;
+
+function distance(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
 
 export class FrameLoop {
   #pending?: { frame: Frame; at: number };
@@ -73,7 +86,10 @@ export class FrameLoop {
   lastFrameAt: number | null = null;
 
   constructor(private readonly ports: LoopPorts, private readonly opts: LoopOptions) {
-    this.#tracker = new Tracker({ minIou: 0.3, maxMissedFrames: 5, window: opts.window });
+    this.#tracker = new Tracker<Observation>({
+      minIou: 0.3, maxMissedFrames: 5, window: opts.window,
+      same: (a, b) => a.embedding.length !== b.embedding.length || distance(a.embedding, b.embedding) <= SAME_PERSON_MAX_DISTANCE,
+    });
     this.#cooldown = new Cooldown(opts.cooldownSec * 1000);
   }
 
@@ -139,17 +155,18 @@ export class FrameLoop {
     const items: { box: AnalyzedFace['box']; observation: Observation }[] = [];
     for (const face of result.faces) {
       if (!this.#usable(face)) {
-        items.push({ box: face.box, observation: null });
+        items.push({ box: face.box, observation: { embedding: face.embedding, vote: null } });
         continue;
       }
       const outcome = await this.ports.match(face.embedding);
-      items.push({ box: face.box, observation: { identity: outcome.decision === 'unknown' ? null : outcome.identity ?? null, distance: outcome.d1, weight: face.quality.interEyePx, outcome } });
+      const vote = { identity: outcome.decision === 'unknown' ? null : outcome.identity ?? null, distance: outcome.d1, weight: face.quality.interEyePx, outcome };
+      items.push({ box: face.box, observation: { embedding: face.embedding, vote } });
     }
     metrics.stageMs.observe({ stage: 'match' }, performance.now() - t0);
     const tracks = this.#tracker.update(items);
     for (const track of tracks) {
       if (track.decided) continue;
-      const votes = track.observations.filter((o): o is NonNullable<Observation> => o !== null);
+      const votes = track.observations.flatMap((o) => (o.vote ? [o.vote] : []));
       const v = voteTrack(votes, this.opts);
       if (v.kind === 'pending') continue;
       track.decided = true;

@@ -16,6 +16,7 @@ export interface Track<O> {
   id: number;
   box: Box;
   lastFrame: number;
+  last: O;
   observations: O[];
   /** Set once the track produced its decision (grant/unknown/deny). */
   decided: boolean;
@@ -25,7 +26,11 @@ export class Tracker<O> {
   private tracks: Track<O>[] = [];
   private nextId = 1;
   private frame = 0;
-  constructor(private readonly opts: { minIou: number; maxMissedFrames: number; window: number }) {}
+  /**
+   * `same(last, next)` can veto an IoU match: at a door one person often replaces another at the
+   * same spot, and a decided track must not carry over to the next person.
+   */
+  constructor(private readonly opts: { minIou: number; maxMissedFrames: number; window: number; same?: (last: O, next: O) => boolean }) {}
 
   /** Assigns each box to a track (new or existing); returns tracks in the order of `boxes`. */
   update(items: { box: Box; observation: O }[]): Track<O>[] {
@@ -34,7 +39,7 @@ export class Tracker<O> {
     const pairs: { t: Track<O>; i: number; v: number }[] = [];
     for (const t of this.tracks) items.forEach((it, i) => {
       const v = iou(t.box, it.box);
-      if (v >= this.opts.minIou) pairs.push({ t, i, v });
+      if (v >= this.opts.minIou && (!this.opts.same || this.opts.same(t.last, it.observation))) pairs.push({ t, i, v });
     });
     pairs.sort((a, b) => b.v - a.v);
     const assigned = new Array<Track<O> | undefined>(items.length);
@@ -44,8 +49,9 @@ export class Tracker<O> {
       free.delete(p.t);
     }
     const out = items.map((it, i) => {
-      const t = assigned[i] ?? this.start(it.box);
+      const t = assigned[i] ?? this.start(it.box, it.observation);
       t.box = it.box;
+      t.last = it.observation;
       t.lastFrame = this.frame;
       t.observations.push(it.observation);
       if (t.observations.length > this.opts.window) t.observations.shift();
@@ -59,8 +65,8 @@ export class Tracker<O> {
     return this.tracks;
   }
 
-  private start(box: Box): Track<O> {
-    const t: Track<O> = { id: this.nextId++, box, lastFrame: this.frame, observations: [], decided: false };
+  private start(box: Box, last: O): Track<O> {
+    const t: Track<O> = { id: this.nextId++, box, last, lastFrame: this.frame, observations: [], decided: false };
     this.tracks.push(t);
     return t;
   }

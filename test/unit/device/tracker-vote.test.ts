@@ -60,3 +60,14 @@ test('cooldown per key', () => {
   assert.equal(c.take('b', 5_000), true);
   assert.equal(c.take('a', 10_000), true);
 });
+
+test('tracker: a different person at the same spot starts a new track when `same` vetoes the match', () => {
+  const t = new Tracker<string>({ minIou: 0.3, maxMissedFrames: 5, window: 5, same: (a, b) => a === b });
+  const box = { x: 100, y: 100, w: 80, h: 80 };
+  const [a1] = t.update([{ box, observation: 'alice' }]);
+  const [a2] = t.update([{ box, observation: 'alice' }]);
+  const [b1] = t.update([{ box, observation: 'bob' }]);
+  assert.equal(a2.id, a1.id);
+  assert.notEqual(b1.id, a1.id);
+  assert.deepEqual(b1.observations, ['bob']);
+});
