@@ -52,7 +52,13 @@ export interface PublishedDecision extends DecisionRecord {
   id: string;
 }
 
-export async function startDevice(cfg: DeviceConfig, opts: { logger?: Logger; onDecision?: (d: PublishedDecision) => void } = {}): Promise<RunningDevice> {
+export interface DeviceHooks {
+  logger?: Logger;
+  onDecision?: (d: PublishedDecision) => void;
+  onFrameDone?: (latencyMs: number, faces: number) => void;
+}
+
+export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Promise<RunningDevice> {
   const logger = opts.logger ?? silentLogger;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   const undo = async () => {
@@ -110,6 +116,7 @@ export async function startDevice(cfg: DeviceConfig, opts: { logger?: Logger; on
         return id;
       },
       event: (kind, detail) => link.publishEvent(kind, detail),
+      onFrameDone: opts.onFrameDone,
     }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision });
 
     const ended = new Promise<void>((resolve) => source.on('state', (s) => {

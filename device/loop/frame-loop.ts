@@ -49,6 +49,8 @@ export interface LoopPorts {
   logger: Logger;
   /** Reports errors and camera changes to the site (MQTT event topic). */
   event(kind: string, detail: Record<string, unknown>): void;
+  /** Called after each processed frame with capture-to-done latency (benchmarks, tests). */
+  onFrameDone?(latencyMs: number, faces: number): void;
 }
 
 export interface LoopOptions {
@@ -182,6 +184,8 @@ export class FrameLoop {
     }
     this.lastFrameAt = Date.now();
     metrics.frameDone(this.lastFrameAt);
+    metrics.stageMs.observe({ stage: 'frame' }, this.lastFrameAt - capturedAt);
+    this.ports.onFrameDone?.(this.lastFrameAt - capturedAt, result.faces.length);
   }
 
   async #decide(d: Pick<DecisionRecord, 'decision' | 'identity' | 'distance' | 'reason' | 'track' | 'frames'>, capturedAt: number): Promise<void> {
