@@ -1,0 +1,41 @@
+/**
+ * Retained availability on `.../status`: `online` while connected (with what the device runs),
+ * `offline` as the Last Will (the broker publishes it when the device vanishes) and on a clean stop.
+ */
+export type CameraState = 'ok' | 'lost' | 'starting' | 'none';
+
+export interface StatusInfo {
+  galleryVersion?: number;
+  identities?: number;
+  modelId?: string;
+  camera?: CameraState;
+  /** Decisions waiting for a PUBACK. */
+  queued?: number;
+}
+
+export interface StatusMessage extends StatusInfo {
+  state: 'online' | 'offline';
+  site: string;
+  device: string;
+  broker: string;
+  ts: string;
+  reason?: string;
+}
+
+/** The broker URL without credentials, for status and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}
+
+export function statusMessage(state: 'online' | 'offline', ctx: { site: string; device: string; broker: string }, info: StatusInfo = {}, reason?: string): StatusMessage {
+  const m: StatusMessage = { state, site: ctx.site, device: ctx.device, broker: redactUrl(ctx.broker), ts: new Date().toISOString(), ...info };
+  if (reason) m.reason = reason;
+  return m;
+}
