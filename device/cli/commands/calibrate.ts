@@ -3,6 +3,7 @@ import { FaceGateError } from '../../../sdk/errors.ts';
 import type { DetectorName, EmbedderName } from '../../../calibration/analyzer.ts';
 import { runCalibration, type CalibrationResult } from '../../../calibration/run-calibration.ts';
 import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
+import { precisionFlag } from './precision-flag.ts';
 
 export interface CalibrateFlags {
   json?: boolean;
@@ -24,6 +25,7 @@ export interface CalibrateFlags {
   report?: string;
   writeConfig?: string;
   progress?: boolean;
+  precision?: string;
 }
 
 function num(flag: string, v: string | undefined, integer = false): number | undefined {
@@ -74,6 +76,7 @@ export default async function calibrate(f: CalibrateFlags): Promise<number> {
     detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
     embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
     flip: Boolean(f.flip),
+    precision: precisionFlag(f.precision),
     limit: num('--limit', f.limit, true),
     targetFar: num('--target-far', f.targetFar),
     threshold: num('--threshold', f.threshold),
@@ -99,6 +102,7 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
     detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
     embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
     flip: f.flip,
+    precision: precisionFlag(f.precision),
     targetFar: num('--target-far', f.targetFar),
     threshold: num('--threshold', f.threshold),
     report: f.report,
