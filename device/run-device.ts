@@ -67,7 +67,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
   try {
     const pipeline = await createPipeline({
       detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize,
-      providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, logger,
+      providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, logger,
     });
     cleanups.push(() => pipeline.release());
     const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger });

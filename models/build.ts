@@ -9,11 +9,25 @@ import { PACK_DIR } from './paths.ts';
 import { SOURCES, type SourceName } from './sources.ts';
 import { convertTflite } from './convert/tflite-to-onnx.ts';
 import { makeOnnxInputsDynamic } from './convert/onnx-patch.ts';
+import { buildVariants, type VariantBuildReport, type VariantPrecision } from './quantize/build-variants.ts';
+import type { CalibrationImageSet } from './quantize/calibration-inputs.ts';
 
 export interface BuildReport {
   dir: string;
   built: { id: string; sha256: string; bytes: number; ms: number; cached: boolean }[];
   failed: { id: string; error: string }[];
+  /** int8 / fp16 builds (absent when none were asked for). */
+  variants?: VariantBuildReport;
+}
+
+export interface BuildOptions {
+  force?: boolean;
+  dir?: string;
+  onProgress?: (msg: string) => void;
+  /** Lower-precision builds to make next to the fp32 files (default int8 and fp16). */
+  variants?: readonly VariantPrecision[];
+  /** Calibration images for int8 (default: the face-api demo photos, always available). */
+  calibration?: CalibrationImageSet;
 }
 
 /** Stable build recipe id: a change in converter code or specs must rebuild the pack. */
@@ -43,7 +57,7 @@ async function ioOf(bytes: Uint8Array): Promise<Pick<PackEntry, 'inputs' | 'outp
  * TFLite to ONNX, make batch/spatial dims dynamic, write <id>.onnx and manifest.json. Models
  * whose recipe and source are unchanged are kept (rebuilt with `force`).
  */
-export async function buildPack(opts: { force?: boolean; dir?: string; onProgress?: (msg: string) => void } = {}): Promise<BuildReport> {
+export async function buildPack(opts: BuildOptions = {}): Promise<BuildReport> {
   const dir = opts.dir ?? PACK_DIR;
   const log = opts.onProgress ?? (() => {});
   await mkdir(dir, { recursive: true });
@@ -88,6 +102,15 @@ export async function buildPack(opts: { force?: boolean; dir?: string; onProgres
   await writeFile(tmp, JSON.stringify(manifest, null, 2));
   await rename(tmp, join(dir, 'manifest.json'));
   await rm(tmp, { force: true });
+  const precisions = opts.variants ?? ['int8', 'fp16'];
+  if (precisions.length && !report.failed.length) {
+    // Variants never block the pack: an absent one falls back to fp32 at load time (logged).
+    report.variants = await buildVariants(dir, entries, { precisions, calibration: opts.calibration, force: opts.force, onProgress: log });
+    for (const f of report.variants.failed) log(`  ${f.precision} ${f.id} failed: ${f.error}`);
+    manifest.builtAt = new Date().toISOString();
+    await writeFile(tmp, JSON.stringify(manifest, null, 2));
+    await rename(tmp, join(dir, 'manifest.json'));
+  }
   if (report.failed.length) {
     throw new FaceGateError('FG_MODEL_CONVERT', `model pack incomplete: ${report.failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`, { details: { report } });
   }

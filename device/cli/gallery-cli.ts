@@ -12,12 +12,14 @@ import { createPipeline, type Pipeline } from '../../sdk/pipeline/create-pipelin
 import { DETECTOR_KINDS, type DetectorKind } from '../../sdk/pipeline/create-detector.ts';
 import { EMBEDDER_IDS, type EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
 import { readCsvRows } from '../../calibration/csv-rows.ts';
+import { precisionFlag } from './commands/precision-flag.ts';
 import { resolveConfined } from '../../calibration/image-path.ts';
 
 export interface PipelineFlags {
   detector?: string;
   embedder?: string;
   flip?: boolean;
+  precision?: string;
 }
 
 export function usage(msg: string): FaceGateError {
@@ -59,7 +61,7 @@ export async function openWithPipeline(db: string, f: PipelineFlags, create: boo
   const embedder = requested ?? (gallery ? (gallery.modelId as EmbedderId) : undefined);
   let pipeline: Pipeline;
   try {
-    pipeline = await createPipeline({ detector, embedder, flip: Boolean(f.flip) });
+    pipeline = await createPipeline({ detector, embedder, flip: Boolean(f.flip), precision: precisionFlag(f.precision) });
   } catch (e) {
     await gallery?.close();
     throw e;

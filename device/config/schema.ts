@@ -68,7 +68,9 @@ export const configSchema = z.object({
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),
-  }).strict().default({ providers: ['cpu'] }),
+    /** Model build: auto = int8 on CPU, fp16 with a GPU provider (falls back to int8 if none loads). */
+    precision: z.enum(['auto', 'fp32', 'int8', 'fp16']).default('auto'),
+  }).strict().default({ providers: ['cpu'], precision: 'auto' }),
   decision: z.object({
     /** A decision needs `votes` agreeing frames among the track's last `window`. */
     votes: z.number().int().min(1).default(3),

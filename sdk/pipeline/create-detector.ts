@@ -2,7 +2,8 @@ import { FaceGateError, isFaceGateError } from '../errors.ts';
 import { MtcnnDetector } from '../detect/mtcnn/mtcnn-detector.ts';
 import { RfbDetector } from '../detect/rfb/rfb-detector.ts';
 import type { Logger } from '../logger.ts';
-import { ModelPack } from '../runtime/pack.ts';
+import { ModelPack, type PackDefaults } from '../runtime/pack.ts';
+import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { DetectedFace, Detector, Frame } from '../types.ts';
 import { PACK_DIR } from '../../models/paths.ts';
@@ -13,6 +14,8 @@ export const DETECTOR_KINDS: readonly DetectorKind[] = ['mtcnn', 'rfb'];
 export interface DetectorConfig {
   detector?: DetectorKind;
   packDir?: string;
+  /** Model build to load: fp32, int8, fp16, or auto (int8 on CPU, fp16 on GPU). Default fp32. */
+  precision?: PrecisionSetting;
   providers?: ExecutionProvider[];
   /** MTCNN smallest face, px (default 20). */
   minFaceSize?: number;
@@ -33,8 +36,8 @@ export interface DetectorHandle {
 }
 
 /** Opens the model pack (models/pack unless FACEGATE_MODELS_DIR or `dir` says otherwise). */
-export async function openPack(dir = PACK_DIR): Promise<ModelPack> {
-  return ModelPack.open(dir);
+export async function openPack(dir = PACK_DIR, defaults: PackDefaults = {}): Promise<ModelPack> {
+  return ModelPack.open(dir, defaults);
 }
 
 export async function createDetector(config: DetectorConfig = {}, pack?: ModelPack): Promise<DetectorHandle> {
@@ -42,7 +45,7 @@ export async function createDetector(config: DetectorConfig = {}, pack?: ModelPa
   if (!DETECTOR_KINDS.includes(kind)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `detector must be one of ${DETECTOR_KINDS.join(', ')}, got "${String(kind)}"`);
   }
-  const p = pack ?? (await openPack(config.packDir));
+  const p = pack ?? (await openPack(config.packDir, { precision: config.precision, logger: config.logger }));
   try {
     if (kind === 'mtcnn') {
       const det = await MtcnnDetector.create(p, {

@@ -4,6 +4,7 @@ import { loadFrame, type LoadFrameOptions } from '../image/load-frame.ts';
 import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
+import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder } from '../types.ts';
 import { centreCropFace } from './centre-crop.ts';
 import { createDetector, explainMissing, openPack, type DetectorKind } from './create-detector.ts';
@@ -17,6 +18,8 @@ export interface PipelineConfig {
   flip?: boolean;
   packDir?: string;
   providers?: ExecutionProvider[];
+  /** Model build to load: fp32, int8, fp16, or auto (int8 on CPU, fp16 on GPU). Default fp32. */
+  precision?: PrecisionSetting;
   /** MTCNN smallest face, px (default 20; a door camera may use 80). */
   minFaceSize?: number;
   mtcnnThresholds?: [number, number, number];
@@ -53,7 +56,7 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
   if (!EMBEDDER_IDS.includes(embedderId)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `embedder must be one of ${EMBEDDER_IDS.join(', ')}, got "${String(embedderId)}"`);
   }
-  const pack = await openPack(config.packDir);
+  const pack = await openPack(config.packDir, { precision: config.precision, logger: config.logger });
   const det = await createDetector(config, pack);
   let embedder: OnnxEmbedder;
   try {

@@ -2,11 +2,13 @@ import { FaceGateError, errorMessage, isFaceGateError } from '../../../sdk/error
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
 import { createDetector, DETECTOR_KINDS, type DetectorKind } from '../../../sdk/pipeline/create-detector.ts';
 import type { DetectedFace } from '../../../sdk/types.ts';
+import { precisionFlag } from './precision-flag.ts';
 
 export interface DetectOpts {
   json?: boolean;
   detector?: string;
   minFace?: string;
+  precision?: string;
 }
 
 export interface DetectImageResult {
@@ -44,7 +46,7 @@ export default async function detect(opts: DetectOpts, images: string[]): Promis
     if (!Number.isFinite(minFaceSize) || minFaceSize < 12) throw new FaceGateError('FG_CLI_USAGE', `--min-face must be a number of px >= 12, got "${opts.minFace}"`);
     if (kind !== 'mtcnn') process.stderr.write('facegate: --min-face applies to mtcnn only; ignored for rfb\n');
   }
-  const { detector } = await createDetector({ detector: kind, minFaceSize });
+  const { detector } = await createDetector({ detector: kind, minFaceSize, precision: precisionFlag(opts.precision) });
   const results: DetectImageResult[] = [];
   try {
     for (const image of images) {

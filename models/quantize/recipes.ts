@@ -1,0 +1,47 @@
+/**
+ * Which pack models get which lower-precision builds, and how. Choices are measured
+ * (docs/quantization.md, test/bench/quantize.bench.ts); change them only with new figures.
+ */
+import type { GraphOptLevel } from '../../sdk/runtime/model-types.ts';
+import type { CalibrationMethod } from './range-histogram.ts';
+
+export interface Int8Recipe {
+  method: CalibrationMethod;
+  /** percentile: share kept per tail. */
+  percentile?: number;
+  /**
+   * 7-bit weights. Needed on AVX2 CPUs without VNNI (ORT's u8s8 kernel there sums two u8*s8
+   * products in int16 and saturates); measured to cost nothing in accuracy with it and ~0.007
+   * median cosine without it on MobileFaceNet. Costs nothing in speed either.
+   */
+  reduceRange: boolean;
+  /** Node names kept in float (sensitive layers). */
+  exclude?: string[];
+  /** Keep the last N Conv/Gemm layers in float (an embedder's head). */
+  floatTail?: number;
+  /** PRelu as an integer Max (default true; see qdq-quantize.ts). */
+  integerMax?: boolean;
+  /** Equalise channel ranges between Convs before calibrating (models/quantize/equalize.ts). */
+  equalize?: boolean;
+  /** ORT graph optimisation level for the int8 file (measured fastest on CPU). */
+  optLevel: GraphOptLevel;
+}
+
+const DEFAULT_INT8: Int8Recipe = { method: 'percentile', percentile: 0.99999, reduceRange: true, equalize: true, optLevel: 'all' };
+
+/** Models quantised to int8: the MTCNN nets, the RFB detector (+ its landmark net) and both embedders. */
+export const INT8_RECIPES: Readonly<Record<string, Int8Recipe>> = {
+  'mtcnn-pnet': { ...DEFAULT_INT8 },
+  'mtcnn-rnet': { ...DEFAULT_INT8 },
+  'mtcnn-onet': { ...DEFAULT_INT8 },
+  'rfb-320': { ...DEFAULT_INT8 },
+  'landmark-68': { ...DEFAULT_INT8 },
+  // Head (global depthwise 7x7 + linear 1x1s) in float: +0.002 median cosine, ~1% of the time.
+  'mobilefacenet-192': { ...DEFAULT_INT8, floatTail: 3 },
+  'fr-feature-512': { ...DEFAULT_INT8, floatTail: 2 },
+};
+
+/** Models given an fp16 build (every model: fp16 needs no calibration). */
+export const FP16_MODELS: readonly string[] = [
+  'mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet', 'mobilefacenet-192', 'antispoof-256', 'rfb-320', 'landmark-68', 'fr-feature-512', 'fr-liveness',
+];

@@ -1,0 +1,993 @@
+/**
+ * The gallery: who may enter. Identities and templates live in SQLite (gallery.sqlite); the
+ * search index lives in memory (exact below `exactBelow` templates, HNSW above) and, for HNSW, in
+ * an index file beside the database so a large gallery loads instead of rebuilding.
+ *
+ * Consistency: every change is one SQLite transaction that also bumps `generation`; the in-memory
+ * index is updated only after the commit. The index file's sidecar records the generation and
+ * sha256 of what it holds. On open, a missing, foreign or corrupt file is rebuilt from SQLite (in
+ * a worker thread); a stale but intact one is repaired by label difference against SQLite
+ * (templates are immutable and their ids never reused, so a label present in both is correct).
+ * Hence after a crash at any point the gallery serves exactly the last committed state.
+ *
+ * One process owns a gallery directory for writing at a time.
+ */
+import { mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FaceGateError, errorMessage } from '../errors.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { aggregateByIdentity } from '../match/aggregate.ts';
+import type { MatchCandidate } from '../match/decide.ts';
+import { buildIndexFile, buildIndexFileInWorker, type BuildResult } from './build-index.ts';
+import { ExactIndex } from './exact-index.ts';
+import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from './hnsw-index.ts';
+import { commitIndexFile, newIndexFileName, readSidecar, removeIndexFiles, removeSidecar, sha256File, sidecarMatches, writeSidecar, SIDECAR_FORMAT } from './index-file.ts';
+import { LiveIndex } from './live-index.ts';
+import type { VectorIndex } from './vector-index.ts';
+import { GalleryStore, openDatabase, type GalleryMeta, type IdentityRow } from './store.ts';
+import { centreOf, toUnitVector, vectorDigest } from './vectors.ts';
+
+export const GALLERY_DB = 'gallery.sqlite';
+
+/** Chosen from test/bench/gallery.ts: below this many indexed templates exact search is used. */
+export const DEFAULT_EXACT_BELOW = 2000;
+/** Additions per change above which HNSW inserts are deferred to a worker rebuild. */
+export const DEFAULT_INLINE_ADD_LIMIT = 256;
+
+export interface GalleryOptions {
+  /** Required to create; when given for an existing gallery it must match. */
+  modelId?: string;
+  dim?: number;
+  /** Create the directory and database when missing (default false). */
+  create?: boolean;
+  /** Index each identity's centre (mean of its templates) as an extra template. Stored; default true. */
+  centres?: boolean;
+  exactBelow?: number;
+  hnsw?: Partial<HnswParams>;
+  inlineAddLimit?: number;
+  /** Build HNSW files in a worker thread (default true). */
+  worker?: boolean;
+  /** false: open the records only (stats, list, remove) without loading the index. */
+  loadIndex?: boolean;
+  /** search() first picks up changes committed by another process (default true; see refresh). */
+  autoRefresh?: boolean;
+  logger?: Logger;
+}
+
+export interface IdentityInput {
+  id: string;
+  name?: string | null;
+  metadata?: Record<string, unknown>;
+  enabled?: boolean;
+  /** ISO 8601 string, epoch ms or Date; null = unbounded. */
+  validFrom?: string | number | Date | null;
+  validUntil?: string | number | Date | null;
+}
+
+export interface TemplateInput {
+  embedding: Float32Array | readonly number[];
+  /** Model that produced the embedding; refused when it is not the gallery's. */
+  modelId?: string;
+  source?: string | null;
+  quality?: number | null;
+}
+
+export type EmbeddingInput = Float32Array | readonly number[] | TemplateInput;
+
+export interface EnrollOptions extends Omit<IdentityInput, 'id'> {
+  source?: string | null;
+  quality?: number | null;
+  modelId?: string;
+}
+
+export interface EnrollResult {
+  identityId: string;
+  created: boolean;
+  templateIds: number[];
+  /** Embeddings skipped because this identity already holds the identical template. */
+  duplicates: number;
+  generation: number;
+}
+
+export interface IdentityInfo {
+  id: string;
+  name: string | null;
+  metadata: Record<string, unknown>;
+  enabled: boolean;
+  validFrom: string | null;
+  validUntil: string | null;
+  templates: number;
+  created: string;
+  updated: string;
+}
+
+export interface TemplateInfo {
+  id: number;
+  /** Unit vector as stored. */
+  embedding: Float32Array;
+  modelId: string;
+  source: string | null;
+  quality: number | null;
+  created: string;
+}
+
+export interface Candidate extends MatchCandidate {
+  templateId: number;
+  /** The hit was the identity's centre, not one of its images. */
+  centre: boolean;
+}
+
+export interface GalleryChanges {
+  upserts?: { identity: IdentityInput; templates: EmbeddingInput[] }[];
+  removes?: string[];
+  /** Sync version to record with the change. */
+  version?: number;
+  /** Apply only if the stored version equals this (compare-and-set); else FG_SYNC_REJECTED. */
+  baseVersion?: number;
+}
+
+export interface ApplyResult {
+  generation: number;
+  version: number;
+  identities: number;
+  templatesAdded: number;
+  templatesRemoved: number;
+}
+
+export type IndexState = 'exact' | 'loaded' | 'repaired' | 'rebuilt' | 'not-loaded';
+
+export interface GalleryStats {
+  identities: number;
+  templates: number;
+  centres: number;
+  modelId: string;
+  dim: number;
+  generation: number;
+  version: number;
+  index: {
+    kind: 'exact' | 'hnsw' | 'none';
+    state: IndexState;
+    size: number;
+    overlay: number;
+    building: boolean;
+    lastBuildError: string | null;
+    fileGeneration: number | null;
+    m: number;
+    efConstruction: number;
+    ef: number;
+    exactBelow: number;
+    centres: boolean;
+  };
+}
+
+interface IdentityState {
+  enabled: boolean;
+  validFromMs: number | null;
+  validUntilMs: number | null;
+}
+
+interface PreparedTemplate {
+  vector: Float32Array;
+  digest: string;
+  source: string | null;
+  quality: number | null;
+}
+
+interface IdentityFields {
+  id: string;
+  name?: string | null;
+  metadata?: string;
+  enabled?: number;
+  validFrom?: number | null;
+  validUntil?: number | null;
+}
+
+interface PreparedUpsert {
+  fields: IdentityFields;
+  templates: PreparedTemplate[];
+}
+
+interface Diff {
+  added: { label: number; identityId: string; kind: 'sample' | 'centre'; vector: Float32Array }[];
+  removed: number[];
+  identities: Map<string, IdentityState | null>;
+}
+
+const ID_MAX = 256;
+const METADATA_MAX = 64 * 1024;
+
+function badInput(msg: string): FaceGateError {
+  return new FaceGateError('FG_INPUT_INVALID', msg);
+}
+
+function checkIdentityId(id: unknown): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > ID_MAX || /[\u0000-\u001f\u007f]/.test(id)) {
+    throw badInput(`identity id must be a non-empty string of at most ${ID_MAX} printable characters, got ${JSON.stringify(id)}`);
+  }
+  return id;
+}
+
+function toMs(v: string | number | Date | null | undefined, what: string): number | null {
+  if (v === null || v === undefined) return null;
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'number' ? v : Date.parse(v);
+  if (!Number.isFinite(ms)) throw badInput(`${what}: not a valid date: ${String(v)}`);
+  return Math.round(ms);
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+function metadataJson(m: Record<string, unknown> | undefined): string | undefined {
+  if (m === undefined) return undefined;
+  if (m === null || typeof m !== 'object' || Array.isArray(m)) throw badInput('metadata must be a JSON object');
+  let s: string;
+  try {
+    s = JSON.stringify(m);
+  } catch (e) {
+    throw badInput(`metadata is not serialisable as JSON: ${errorMessage(e)}`);
+  }
+  if (s.length > METADATA_MAX) throw badInput(`metadata exceeds ${METADATA_MAX} bytes of JSON`);
+  return s;
+}
+
+function stateOf(row: IdentityRow): IdentityState {
+  return { enabled: row.enabled === 1, validFromMs: row.valid_from, validUntilMs: row.valid_until };
+}
+
+export class Gallery {
+  readonly dir: string;
+  readonly modelId: string;
+  readonly dim: number;
+  readonly #store: GalleryStore;
+  #meta: GalleryMeta;
+  readonly #params: HnswParams;
+  readonly #exactBelow: number;
+  readonly #inlineAddLimit: number;
+  readonly #useWorker: boolean;
+  readonly #autoRefresh: boolean;
+  readonly #log: Logger;
+  #identities = new Map<string, IdentityState>();
+  /** Indexed labels (template ids) -> identity. */
+  #owner = new Map<number, string>();
+  #centreLabels = new Set<number>();
+  #index: LiveIndex | null = null;
+  #state: IndexState = 'not-loaded';
+  #fileGeneration: number | null = null;
+  #build: Promise<void> | null = null;
+  #buildAgain = false;
+  #flushing: Promise<void> | null = null;
+  /** The native write of a flush (hnswlib must not be touched by a build's file ops meanwhile). */
+  #writing: Promise<void> | null = null;
+  /** Serialises sidecar writes and index-file cleanup. */
+  #fileLock: Promise<unknown> = Promise.resolve();
+  #failure: Error | null = null;
+  /** Last background build failure (the index kept serving; the build is retried on the next change). */
+  #buildError: Error | null = null;
+  #dataVersion = 0;
+  #closed = false;
+
+  private constructor(dir: string, store: GalleryStore, meta: GalleryMeta, opts: GalleryOptions) {
+    this.dir = dir;
+    this.#store = store;
+    this.#meta = meta;
+    this.modelId = meta.modelId;
+    this.dim = meta.dim;
+    this.#params = { ...DEFAULT_HNSW_PARAMS, ...opts.hnsw };
+    this.#exactBelow = opts.exactBelow ?? DEFAULT_EXACT_BELOW;
+    this.#inlineAddLimit = opts.inlineAddLimit ?? DEFAULT_INLINE_ADD_LIMIT;
+    this.#useWorker = opts.worker ?? true;
+    this.#autoRefresh = opts.autoRefresh ?? true;
+    this.#log = opts.logger ?? silentLogger;
+  }
+
+  static async open(dir: string, opts: GalleryOptions = {}): Promise<Gallery> {
+    if (opts.create) {
+      if (!opts.modelId || !Number.isInteger(opts.dim) || (opts.dim ?? 0) < 1) {
+        throw badInput('creating a gallery needs modelId and a positive integer dim');
+      }
+      mkdirSync(dir, { recursive: true });
+    } else if (!existsSync(join(dir, GALLERY_DB))) {
+      throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery in ${dir} (expected ${GALLERY_DB})`);
+    }
+    const dbPath = join(dir, GALLERY_DB);
+    const { db, meta } = openDatabase(dbPath, opts.create ? { modelId: opts.modelId!, dim: opts.dim!, centres: opts.centres ?? true } : null);
+    const store = new GalleryStore(db, dbPath);
+    try {
+      if ((opts.modelId !== undefined && opts.modelId !== meta.modelId) || (opts.dim !== undefined && opts.dim !== meta.dim)) {
+        throw new FaceGateError('FG_GALLERY_MODEL_MISMATCH',
+          `gallery ${dir} holds ${meta.modelId} (${meta.dim}-d) embeddings; cannot use it with ${opts.modelId ?? meta.modelId} (${opts.dim ?? meta.dim}-d)`,
+          { details: { galleryModel: meta.modelId, galleryDim: meta.dim, requestedModel: opts.modelId, requestedDim: opts.dim } });
+      }
+      const g = new Gallery(dir, store, meta, opts);
+      if (opts.centres !== undefined && opts.centres !== meta.centres) g.#setCentresFlag(opts.centres);
+      g.#dataVersion = store.dataVersion();
+      g.#loadRecords();
+      if (opts.loadIndex !== false) await g.#loadIndex();
+      return g;
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  get generation(): number {
+    return this.#meta.generation;
+  }
+
+  get version(): number {
+    return this.#meta.version;
+  }
+
+  get centres(): boolean {
+    return this.#meta.centres;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  get(identityId: string): IdentityInfo | null {
+    this.#checkOpen();
+    const row = this.#store.identity(identityId);
+    if (!row) return null;
+    return this.#info(row, this.#store.templatesOf(identityId).filter((t) => t.kind === 'sample').length);
+  }
+
+  /** The identity's templates (its images; not the derived centre), oldest first. */
+  templates(identityId: string): TemplateInfo[] {
+    this.#checkOpen();
+    if (!this.#store.identity(identityId)) throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no identity '${identityId}' in the gallery`);
+    return this.#store.sampleRowsOf(identityId, this.dim).map((r) => ({ id: r.id, embedding: r.vector, modelId: r.modelId, source: r.source, quality: r.quality,
+      created: new Date(r.created).toISOString() }));
+  }
+
+  list(): IdentityInfo[] {
+    this.#checkOpen();
+    const counts = new Map<string, number>();
+    for (const l of this.#store.labels()) if (l.kind === 'sample') counts.set(l.identity_id, (counts.get(l.identity_id) ?? 0) + 1);
+    return this.#store.identities().map((r) => this.#info(r, counts.get(r.id) ?? 0));
+  }
+
+  stats(): GalleryStats {
+    this.#checkOpen();
+    const c = this.#store.counts();
+    const base = this.#index?.base;
+    return {
+      identities: c.identities,
+      templates: c.samples,
+      centres: c.centres,
+      modelId: this.modelId,
+      dim: this.dim,
+      generation: this.#meta.generation,
+      version: this.#meta.version,
+      index: {
+        kind: base ? base.kind : 'none',
+        state: this.#state,
+        size: this.#index?.size ?? 0,
+        overlay: this.#index?.overlay.size ?? 0,
+        building: this.#build !== null,
+        lastBuildError: this.#buildError?.message ?? null,
+        fileGeneration: this.#fileGeneration,
+        m: this.#params.m,
+        efConstruction: this.#params.efConstruction,
+        ef: base instanceof HnswIndex ? base.ef : this.#params.ef,
+        exactBelow: this.#exactBelow,
+        centres: this.#meta.centres,
+      },
+    };
+  }
+
+  /**
+   * Nearest identities to a probe embedding (each at the distance of its nearest template, plain
+   * Euclidean, ascending), with what `decide` needs (enabled, validity).
+   */
+  search(embedding: Float32Array | readonly number[], k = 5): Candidate[] {
+    this.#checkOpen();
+    if (this.#autoRefresh) this.refresh();
+    const index = this.#requireIndex();
+    if (!Number.isInteger(k) || k < 1) throw badInput(`k must be a positive integer, got ${k}`);
+    const q = this.#unit(embedding, 'probe embedding');
+    const total = index.size;
+    if (total === 0) return [];
+    // Fetch templates until k distinct identities are covered (people hold several templates).
+    let kt = Math.min(total, Math.max(16, 4 * k));
+    for (;;) {
+      const hits = index.search(q, kt);
+      const ids = aggregateByIdentity(hits, (l) => this.#owner.get(l), k);
+      if (ids.length >= k || kt >= total) {
+        return ids.map((h) => {
+          const s = this.#identities.get(h.identityId);
+          return { identityId: h.identityId, templateId: h.templateId, distance: h.distance, centre: this.#centreLabels.has(h.templateId),
+            enabled: s?.enabled ?? false, validFromMs: s?.validFromMs ?? null, validUntilMs: s?.validUntilMs ?? null };
+        });
+      }
+      kt = Math.min(total, kt * 4);
+    }
+  }
+
+  /**
+   * Picks up changes another process committed to this gallery (e.g. `facegate sync` or
+   * `facegate enroll` while a daemon runs): reloads the records and brings the index to them by
+   * label difference. A few microseconds when nothing changed (SQLite's data_version).
+   */
+  refresh(): boolean {
+    this.#checkOpen();
+    const dv = this.#store.dataVersion();
+    if (dv === this.#dataVersion) return false;
+    this.#dataVersion = dv;
+    // Compare states, not generations: our own later commits may already have read theirs.
+    this.#meta = this.#store.meta();
+    this.#loadRecords();
+    const index = this.#index;
+    if (index) {
+      const have = new Set(index.labels());
+      for (const label of have) if (!this.#owner.has(label)) index.remove(label);
+      const missing: number[] = [];
+      for (const label of this.#owner.keys()) if (!have.has(label)) missing.push(label);
+      const toOverlay = missing.length > this.#inlineAddLimit || this.#build !== null;
+      for (const label of missing) {
+        const v = this.#store.vector(label, this.dim);
+        if (v) index.add(label, v, toOverlay);
+      }
+      this.#afterChange();
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Adds templates to an identity, creating it when new (identity fields given here overwrite
+   * stored ones). Duplicate policy: an embedding identical to one this identity already holds is
+   * skipped and counted (re-running an enrolment is harmless); identical to another identity's
+   * template is refused (FG_GALLERY_DUPLICATE: one face cannot be two people), store unchanged.
+   */
+  enroll(identityId: string, embeddings: readonly EmbeddingInput[], opts: EnrollOptions = {}): EnrollResult {
+    this.#checkOpen();
+    checkIdentityId(identityId);
+    if (!Array.isArray(embeddings) || embeddings.length === 0) throw badInput(`enroll ${identityId}: no embeddings given`);
+    const templates = embeddings.map((e, i) => this.#prepare(e, `${identityId} embedding ${i}`, opts));
+    const fields = this.#identityFields({ id: identityId, ...opts });
+    let created = false;
+    let duplicates = 0;
+    let templateIds: number[] = [];
+    this.#commit((diff, now) => {
+      const r = this.#upsertIdentity(diff, fields, now, false);
+      created = r.created;
+      const added = this.#insertSamples(diff, identityId, templates, now);
+      templateIds = added.ids;
+      duplicates = added.duplicates;
+      if (added.ids.length > 0) this.#refreshCentre(diff, identityId, now);
+      return created || added.ids.length > 0 || r.changed;
+    });
+    return { identityId, created, templateIds, duplicates, generation: this.#meta.generation };
+  }
+
+  /** Changes identity fields (name, metadata, enabled, validity) without touching templates. */
+  update(identityId: string, patch: Omit<IdentityInput, 'id'>): IdentityInfo {
+    this.#checkOpen();
+    checkIdentityId(identityId);
+    if (!this.#store.identity(identityId)) throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no identity '${identityId}' in the gallery`);
+    const fields = this.#identityFields({ id: identityId, ...patch });
+    this.#commit((diff, now) => this.#upsertIdentity(diff, fields, now, false).changed);
+    return this.get(identityId)!;
+  }
+
+  /** Removes an identity and all its templates. */
+  remove(identityId: string): { removedTemplates: number; generation: number } {
+    this.#checkOpen();
+    checkIdentityId(identityId);
+    let removed = 0;
+    this.#commit((diff) => {
+      if (!this.#store.identity(identityId)) throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no identity '${identityId}' in the gallery`);
+      const labels = this.#store.deleteIdentity(identityId);
+      diff.removed.push(...labels);
+      diff.identities.set(identityId, null);
+      removed = labels.filter((l) => !this.#centreLabels.has(l)).length;
+      return true;
+    });
+    return { removedTemplates: removed, generation: this.#meta.generation };
+  }
+
+  /**
+   * Applies a sync delta in one transaction: each upsert sets the identity's fields and its full
+   * template set (templates already held are kept, others removed, new ones added); removes of
+   * absent identities are no-ops. All-or-nothing: any invalid entry leaves the store unchanged.
+   */
+  applyChanges(changes: GalleryChanges): ApplyResult {
+    this.#checkOpen();
+    const upserts = this.#prepareUpserts(changes.upserts ?? []);
+    const removes = (changes.removes ?? []).map(checkIdentityId);
+    for (const r of removes) if (upserts.some((u) => u.fields.id === r)) throw badInput(`identity '${r}' is both upserted and removed`);
+    const version = this.#checkVersion(changes.version);
+    return this.#applyPrepared(upserts, removes, version, changes.baseVersion, false);
+  }
+
+  /** Replaces the whole gallery with a snapshot (identities not in it are removed), atomically. */
+  replaceAll(snapshot: { identity: IdentityInput; templates: EmbeddingInput[] }[], version?: number): ApplyResult {
+    this.#checkOpen();
+    const upserts = this.#prepareUpserts(snapshot);
+    return this.#applyPrepared(upserts, [], this.#checkVersion(version), undefined, true);
+  }
+
+  /** Resolves when no background index build is running (the overlay has been folded in). */
+  async whenIdle(): Promise<void> {
+    while (this.#build) await this.#build;
+  }
+
+  /** Rebuilds the HNSW index from SQLite in a worker thread; searches keep working meanwhile. */
+  async rebuildInWorker(): Promise<void> {
+    this.#checkOpen();
+    this.#requireIndex();
+    await this.whenIdle();
+    this.#startBuild();
+    await this.whenIdle();
+  }
+
+  /**
+   * Writes the HNSW index file if it is behind the database. The native write runs off the main
+   * thread; changes made meanwhile go to the overlay and are not lost.
+   */
+  async flush(): Promise<void> {
+    this.#checkOpen();
+    if (this.#flushing) return this.#flushing;
+    this.#flushing = this.#doFlush().finally(() => { this.#flushing = null; });
+    return this.#flushing;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.whenIdle();
+      if (this.#index && !this.#failure) await this.flush();
+      while (this.#flushing) await this.#flushing;
+      await this.#fileLock;
+    } finally {
+      this.#closed = true;
+      this.#index = null;
+      this.#store.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- internals: records
+
+  #loadRecords(): void {
+    this.#identities.clear();
+    this.#owner.clear();
+    this.#centreLabels.clear();
+    for (const r of this.#store.identities()) this.#identities.set(r.id, stateOf(r));
+    for (const l of this.#store.labels()) {
+      if (l.kind === 'centre') this.#centreLabels.add(l.id);
+      if (l.kind === 'sample' || this.#meta.centres) this.#owner.set(l.id, l.identity_id);
+    }
+  }
+
+  #info(row: IdentityRow, templates: number): IdentityInfo {
+    let metadata: Record<string, unknown> = {};
+    try {
+      metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+    } catch {
+      throw new FaceGateError('FG_GALLERY_CORRUPT', `identity '${row.id}': metadata is not valid JSON`);
+    }
+    return { id: row.id, name: row.name, metadata, enabled: row.enabled === 1, validFrom: isoOrNull(row.valid_from), validUntil: isoOrNull(row.valid_until),
+      templates, created: new Date(row.created).toISOString(), updated: new Date(row.updated).toISOString() };
+  }
+
+  #unit(e: Float32Array | readonly number[], what: string): Float32Array {
+    const len = (e as ArrayLike<number> | null)?.length;
+    if (typeof len === 'number' && len !== this.dim) {
+      throw new FaceGateError('FG_GALLERY_MODEL_MISMATCH', `${what} has ${len} values; this gallery holds ${this.modelId} (${this.dim}-d) embeddings`,
+        { details: { expected: this.dim, got: len } });
+    }
+    return toUnitVector(e, this.dim, what);
+  }
+
+  #prepare(e: EmbeddingInput, what: string, defaults: { source?: string | null; quality?: number | null; modelId?: string }): PreparedTemplate {
+    const t: TemplateInput = e instanceof Float32Array || Array.isArray(e) ? { embedding: e as Float32Array | number[] } : (e as TemplateInput);
+    if (t === null || typeof t !== 'object' || t.embedding === undefined) throw badInput(`${what}: expected an embedding or { embedding, ... }`);
+    const modelId = t.modelId ?? defaults.modelId;
+    if (modelId !== undefined && modelId !== this.modelId) {
+      throw new FaceGateError('FG_GALLERY_MODEL_MISMATCH', `${what} comes from model ${modelId}; this gallery holds ${this.modelId} embeddings`,
+        { details: { expected: this.modelId, got: modelId } });
+    }
+    const vector = this.#unit(t.embedding, what);
+    const quality = t.quality ?? defaults.quality ?? null;
+    if (quality !== null && !Number.isFinite(quality)) throw badInput(`${what}: quality must be a finite number`);
+    const source = t.source ?? defaults.source ?? null;
+    if (source !== null && typeof source !== 'string') throw badInput(`${what}: source must be a string`);
+    return { vector, digest: vectorDigest(vector), source, quality };
+  }
+
+  #identityFields(input: IdentityInput): IdentityFields {
+    const id = checkIdentityId(input.id);
+    if (input.name !== undefined && input.name !== null && typeof input.name !== 'string') throw badInput(`identity '${id}': name must be a string`);
+    if (input.enabled !== undefined && typeof input.enabled !== 'boolean') throw badInput(`identity '${id}': enabled must be a boolean`);
+    const validFrom = input.validFrom === undefined ? undefined : toMs(input.validFrom, `identity '${id}' validFrom`);
+    const validUntil = input.validUntil === undefined ? undefined : toMs(input.validUntil, `identity '${id}' validUntil`);
+    if (validFrom != null && validUntil != null && validUntil < validFrom) throw badInput(`identity '${id}': validUntil is before validFrom`);
+    return { id, name: input.name, metadata: metadataJson(input.metadata), enabled: input.enabled === undefined ? undefined : input.enabled ? 1 : 0, validFrom, validUntil };
+  }
+
+  #prepareUpserts(list: readonly { identity: IdentityInput; templates: EmbeddingInput[] }[]): PreparedUpsert[] {
+    if (!Array.isArray(list)) throw badInput('upserts must be an array');
+    const seen = new Set<string>();
+    return list.map((u, i) => {
+      if (!u || typeof u !== 'object' || !u.identity) throw badInput(`upsert ${i}: expected { identity, templates }`);
+      const fields = this.#identityFields(u.identity);
+      if (seen.has(fields.id)) throw badInput(`identity '${fields.id}' appears twice in one change`);
+      seen.add(fields.id);
+      if (!Array.isArray(u.templates)) throw badInput(`upsert '${fields.id}': templates must be an array`);
+      const templates = u.templates.map((t: EmbeddingInput, j: number) => this.#prepare(t, `${fields.id} template ${j}`, {}));
+      return { fields, templates };
+    });
+  }
+
+  #checkVersion(v: number | undefined): number | undefined {
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw badInput(`version must be a non-negative integer, got ${v}`);
+    return v;
+  }
+
+  #applyPrepared(upserts: PreparedUpsert[], removes: string[], version: number | undefined, baseVersion: number | undefined, replace: boolean): ApplyResult {
+    let added = 0;
+    let removed = 0;
+    this.#commit((diff, now) => {
+      if (baseVersion !== undefined && this.#store.meta().version !== baseVersion) {
+        throw new FaceGateError('FG_SYNC_REJECTED', `change is based on version ${baseVersion} but the gallery is at ${this.#store.meta().version}`);
+      }
+      const keep = new Set(upserts.map((u) => u.fields.id));
+      const gone = replace ? this.#store.identities().map((r) => r.id).filter((id) => !keep.has(id)) : removes;
+      for (const id of gone) {
+        if (!this.#store.identity(id)) continue;
+        const labels = this.#store.deleteIdentity(id);
+        diff.removed.push(...labels);
+        diff.identities.set(id, null);
+      }
+      // Phase 1: identity rows, and templates no longer wanted (before inserts, so a template may
+      // move between identities within one change).
+      const changed = new Set<string>();
+      for (const u of upserts) {
+        this.#upsertIdentity(diff, u.fields, now, true);
+        const want = new Set(u.templates.map((t) => t.digest));
+        for (const s of this.#store.sampleVectorsOf(u.fields.id, this.dim)) {
+          if (!want.has(s.digest)) {
+            this.#store.deleteTemplate(s.id);
+            diff.removed.push(s.id);
+            changed.add(u.fields.id);
+          }
+        }
+      }
+      // Phase 2: new templates.
+      for (const u of upserts) {
+        const r = this.#insertSamples(diff, u.fields.id, u.templates, now);
+        if (r.ids.length > 0) changed.add(u.fields.id);
+      }
+      for (const id of changed) this.#refreshCentre(diff, id, now);
+      if (version !== undefined) this.#store.setMeta('version', version);
+      added = diff.added.filter((a) => a.kind === 'sample').length;
+      removed = diff.removed.filter((l) => !this.#centreLabels.has(l)).length;
+      return true;
+    });
+    return { generation: this.#meta.generation, version: this.#meta.version, identities: this.#identities.size, templatesAdded: added, templatesRemoved: removed };
+  }
+
+  #upsertIdentity(diff: Diff, f: IdentityFields, now: number, replaceFields: boolean): { created: boolean; changed: boolean } {
+    const cur = this.#store.identity(f.id);
+    if (!cur) {
+      const row: IdentityRow = { id: f.id, name: f.name ?? null, metadata: f.metadata ?? '{}', enabled: f.enabled ?? 1,
+        valid_from: f.validFrom ?? null, valid_until: f.validUntil ?? null, created: now, updated: now };
+      this.#store.insertIdentity(row);
+      diff.identities.set(f.id, stateOf(row));
+      return { created: true, changed: true };
+    }
+    // replaceFields (sync): absent fields reset to defaults; otherwise absent fields are kept.
+    const pick = <T>(v: T | undefined, old: T, dflt: T): T => (v !== undefined ? v : replaceFields ? dflt : old);
+    const row: IdentityRow = { ...cur, name: pick(f.name, cur.name, null), metadata: pick(f.metadata, cur.metadata, '{}'), enabled: pick(f.enabled, cur.enabled, 1),
+      valid_from: pick(f.validFrom, cur.valid_from, null), valid_until: pick(f.validUntil, cur.valid_until, null), updated: now };
+    const changed = row.name !== cur.name || row.metadata !== cur.metadata || row.enabled !== cur.enabled || row.valid_from !== cur.valid_from || row.valid_until !== cur.valid_until;
+    if (changed) {
+      this.#store.updateIdentity(row);
+      diff.identities.set(f.id, stateOf(row));
+    }
+    return { created: false, changed };
+  }
+
+  #insertSamples(diff: Diff, identityId: string, templates: readonly PreparedTemplate[], now: number): { ids: number[]; duplicates: number } {
+    const ids: number[] = [];
+    let duplicates = 0;
+    const batch = new Set<string>();
+    for (const t of templates) {
+      if (batch.has(t.digest)) {
+        duplicates++;
+        continue;
+      }
+      batch.add(t.digest);
+      const owner = this.#store.ownerOfDigest(t.digest);
+      if (owner === identityId) {
+        duplicates++;
+        continue;
+      }
+      if (owner !== undefined) {
+        throw new FaceGateError('FG_GALLERY_DUPLICATE', `an identical template is already enrolled for identity '${owner}'; refusing to enrol it for '${identityId}'`,
+          { details: { identityId, existingIdentity: owner } });
+      }
+      const id = this.#store.insertTemplate({ identityId, kind: 'sample', embedding: t.vector, modelId: this.modelId, digest: t.digest, source: t.source, quality: t.quality, created: now });
+      ids.push(id);
+      diff.added.push({ label: id, identityId, kind: 'sample', vector: t.vector });
+    }
+    return { ids, duplicates };
+  }
+
+  /** Re-derives the identity's centre row (only with two or more templates: one is its own centre). */
+  #refreshCentre(diff: Diff, identityId: string, now: number): void {
+    const old = this.#store.centreIdOf(identityId);
+    if (old !== undefined) {
+      this.#store.deleteTemplate(old);
+      diff.removed.push(old);
+    }
+    const samples = this.#store.sampleVectorsOf(identityId, this.dim);
+    if (samples.length < 2) return;
+    const c = centreOf(samples.map((s) => s.vector), this.dim);
+    if (!c) return;
+    const id = this.#store.insertTemplate({ identityId, kind: 'centre', embedding: c, modelId: this.modelId, digest: vectorDigest(c), source: 'centre', quality: null, created: now });
+    diff.added.push({ label: id, identityId, kind: 'centre', vector: c });
+  }
+
+  #setCentresFlag(on: boolean): void {
+    this.#store.db.transaction(() => {
+      this.#store.setMeta('centres', on ? '1' : '0');
+      this.#store.setMeta('generation', this.#store.meta().generation + 1);
+    }).immediate();
+    this.#meta = this.#store.meta();
+  }
+
+  /**
+   * Runs `body` in one IMMEDIATE transaction (it returns whether anything changed), bumps the
+   * generation, then — after the commit only — mirrors the change into memory and the index.
+   */
+  #commit(body: (diff: Diff, now: number) => boolean): void {
+    if (this.#failure) throw new FaceGateError('FG_GALLERY', `gallery index failed earlier (${this.#failure.message}); reopen the gallery`);
+    this.refresh(); // mirror other processes' commits first, so this diff applies to the same state
+    const diff: Diff = { added: [], removed: [], identities: new Map() };
+    const now = Date.now();
+    let changed = false;
+    try {
+      this.#store.db.transaction(() => {
+        changed = body(diff, now);
+        if (changed) this.#store.setMeta('generation', this.#store.meta().generation + 1);
+      }).immediate();
+    } catch (e) {
+      if (e instanceof FaceGateError) throw e;
+      const msg = errorMessage(e);
+      if (/malformed|not a database|corrupt/i.test(msg)) throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery database: ${msg}`, { cause: e });
+      throw new FaceGateError('FG_GALLERY', `gallery change failed: ${msg}`, { cause: e });
+    }
+    if (!changed) return;
+    this.#meta = this.#store.meta();
+    try {
+      this.#mirror(diff);
+    } catch (e) {
+      // Memory no longer matches the committed store: refuse to serve until reopened (which repairs).
+      this.#failure = e instanceof Error ? e : new Error(String(e));
+      throw new FaceGateError('FG_GALLERY', `index update failed after commit: ${errorMessage(e)}; reopen the gallery`, { cause: e });
+    }
+  }
+
+  #mirror(diff: Diff): void {
+    for (const [id, s] of diff.identities) {
+      if (s === null) this.#identities.delete(id);
+      else this.#identities.set(id, s);
+    }
+    for (const label of diff.removed) {
+      this.#owner.delete(label);
+      this.#centreLabels.delete(label);
+      this.#index?.remove(label);
+    }
+    const indexed = diff.added.filter((a) => a.kind === 'sample' || this.#meta.centres);
+    for (const a of diff.added) if (a.kind === 'centre') this.#centreLabels.add(a.label);
+    const toOverlay = indexed.length > this.#inlineAddLimit || this.#build !== null;
+    for (const a of indexed) {
+      this.#owner.set(a.label, a.identityId);
+      this.#index?.add(a.label, a.vector, toOverlay);
+    }
+    this.#afterChange();
+  }
+
+  // ---------------------------------------------------------------- internals: index
+
+  #checkOpen(): void {
+    if (this.#closed) throw new FaceGateError('FG_GALLERY', 'gallery is closed');
+  }
+
+  #requireIndex(): LiveIndex {
+    if (this.#failure) throw new FaceGateError('FG_GALLERY', `gallery index failed earlier (${this.#failure.message}); reopen the gallery`);
+    if (!this.#index) throw new FaceGateError('FG_GALLERY', 'gallery was opened without its index (loadIndex: false)');
+    return this.#index;
+  }
+
+  #exactFromStore(): ExactIndex {
+    const ex = new ExactIndex(this.dim, Math.max(64, this.#owner.size));
+    for (const r of this.#store.indexedVectors(this.dim, this.#meta.centres)) ex.add(r.id, r.vector);
+    return ex;
+  }
+
+  async #loadIndex(): Promise<void> {
+    if (this.#owner.size < this.#exactBelow) {
+      this.#index = new LiveIndex(this.#exactFromStore());
+      this.#state = 'exact';
+      return;
+    }
+    const problem = await this.#tryLoadFile();
+    if (problem === null) return;
+    this.#log.warn('gallery index file unusable, rebuilding from the database', { dir: this.dir, reason: problem });
+    // Until the build lands, search exactly (correct, slower) rather than not at all.
+    this.#index = new LiveIndex(this.#exactFromStore());
+    this.#startBuild();
+    await this.whenIdle();
+    if (this.#buildError) {
+      throw new FaceGateError('FG_GALLERY', `cannot build the gallery index in ${this.dir}: ${this.#buildError.message}`, { cause: this.#buildError });
+    }
+  }
+
+  /** Loads the sidecar's index file; returns why it could not be used, or null on success. */
+  async #tryLoadFile(): Promise<string | null> {
+    const sidecar = await readSidecar(this.dir);
+    if (!sidecar) return 'no index sidecar';
+    const mismatch = sidecarMatches(sidecar, { galleryId: this.#meta.galleryId, modelId: this.modelId, dim: this.dim, params: this.#params, centres: this.#meta.centres, generation: this.#meta.generation });
+    if (mismatch) return mismatch;
+    const file = join(this.dir, sidecar.file);
+    let digest: { sha256: string; bytes: number };
+    try {
+      digest = await sha256File(file);
+    } catch (e) {
+      return `index file missing: ${errorMessage(e)}`;
+    }
+    if (digest.bytes !== sidecar.bytes || digest.sha256 !== sidecar.sha256) return 'index file does not match its sidecar checksum';
+    let loaded: { index: HnswIndex; missing: number[] };
+    try {
+      loaded = await HnswIndex.load(file, this.dim, this.#params, this.#owner);
+    } catch (e) {
+      return errorMessage(e);
+    }
+    if (loaded.missing.length > Math.max(this.#inlineAddLimit, loaded.index.size / 4)) return `index file too stale (${loaded.missing.length} templates missing)`;
+    this.#index = new LiveIndex(loaded.index);
+    this.#addMissing(loaded.missing);
+    this.#fileGeneration = sidecar.generation;
+    this.#state = loaded.missing.length > 0 || sidecar.generation !== this.#meta.generation ? 'repaired' : 'loaded';
+    return null;
+  }
+
+  #addMissing(labels: readonly number[]): void {
+    for (const label of labels) {
+      const v = this.#store.vector(label, this.dim);
+      if (v) this.#index!.add(label, v, false);
+    }
+  }
+
+  /** Decides, after each change, whether the index should change kind or fold its overlay. */
+  #afterChange(): void {
+    const index = this.#index;
+    if (!index || this.#build) {
+      if (this.#build && index && index.overlay.size > 0) this.#buildAgain = true;
+      return;
+    }
+    const n = index.size;
+    if (index.base.kind === 'exact') {
+      if (n >= this.#exactBelow) this.#startBuild();
+      return;
+    }
+    if (n < this.#exactBelow / 2 && !index.frozen) {
+      // Shrunk well below the cut-off (hysteresis avoids flapping): exact is faster here.
+      this.#index = new LiveIndex(this.#exactFromStore());
+      this.#state = 'exact';
+      this.#fileGeneration = null;
+      void this.#withFileLock(async () => {
+        if (this.#index?.base.kind !== 'exact') return;
+        await removeSidecar(this.dir);
+        await removeIndexFiles(this.dir, null);
+      });
+      return;
+    }
+    if (index.overlay.size > 0 && !index.frozen) {
+      if (index.overlay.size <= this.#inlineAddLimit) index.drainOverlay();
+      else this.#startBuild();
+    }
+  }
+
+  #startBuild(): void {
+    if (this.#build) {
+      this.#buildAgain = true;
+      return;
+    }
+    const req = { dbPath: join(this.dir, GALLERY_DB), dir: this.dir, dim: this.dim, params: this.#params, centres: this.#meta.centres };
+    this.#build = (async () => {
+      try {
+        if (this.#writing) await this.#writing;
+        const result = this.#useWorker ? await buildIndexFileInWorker(req) : await buildIndexFile(req);
+        if (this.#closed) return;
+        await this.#adoptBuild(result);
+        this.#buildError = null;
+      } catch (e) {
+        // The current index (base + overlay) is still complete and correct: keep serving it.
+        this.#log.error('gallery index build failed', { dir: this.dir, error: errorMessage(e) });
+        this.#buildError = e instanceof Error ? e : new Error(String(e));
+        this.#buildAgain = false;
+      }
+    })().finally(() => {
+      this.#build = null;
+      if (this.#buildAgain && !this.#closed && !this.#failure) {
+        this.#buildAgain = false;
+        this.#afterChange();
+      }
+    });
+  }
+
+  /** Swaps in a freshly built file, catching up with changes committed while it was built. */
+  async #adoptBuild(result: BuildResult): Promise<void> {
+    const { index, missing } = await HnswIndex.load(join(this.dir, result.file), this.dim, this.#params, this.#owner);
+    const live = new LiveIndex(index);
+    const catchUp = missing.length > this.#inlineAddLimit;
+    for (const label of missing) {
+      const v = this.#store.vector(label, this.dim);
+      if (v) live.add(label, v, catchUp);
+    }
+    if (catchUp) this.#buildAgain = true;
+    this.#index = live;
+    this.#state = 'rebuilt';
+    await this.#publish(index, { file: result.file, generation: result.generation, sha256: result.sha256, bytes: result.bytes, count: result.count });
+  }
+
+  async #doFlush(): Promise<void> {
+    // No await before freeze() unless a build runs: a caller's next statements already land in
+    // the overlay, which is what makes "changes during a write" well defined.
+    while (this.#build) await this.#build;
+    const live = this.#index;
+    if (!live || this.#failure || !(live.base instanceof HnswIndex)) return;
+    if (live.overlay.size > 0) {
+      if (live.overlay.size <= this.#inlineAddLimit) live.drainOverlay();
+      else {
+        this.#startBuild(); // the build writes the file
+        await this.whenIdle();
+        return;
+      }
+    }
+    if (this.#fileGeneration === this.#meta.generation) return;
+    const generation = this.#meta.generation;
+    const base = live.base;
+    const count = base.size;
+    const file = newIndexFileName(generation);
+    const tmpName = `${file}.tmp`;
+    live.freeze();
+    this.#writing = base.writeAsync(join(this.dir, tmpName));
+    try {
+      await this.#writing;
+    } finally {
+      this.#writing = null;
+      live.thaw();
+      this.#afterChange();
+    }
+    const { sha256, bytes } = await commitIndexFile(this.dir, tmpName, file);
+    await this.#publish(base, { file, generation, sha256, bytes, count });
+  }
+
+  /**
+   * Points the sidecar at a committed index file, unless the index it was written from has been
+   * replaced or a newer file is already published (then the file is just dropped).
+   */
+  #publish(from: VectorIndex, f: { file: string; generation: number; sha256: string; bytes: number; count: number }): Promise<void> {
+    return this.#withFileLock(async () => {
+      if (this.#index?.base !== from || (this.#fileGeneration !== null && this.#fileGeneration > f.generation)) {
+        await removeIndexFiles(this.dir, (await readSidecar(this.dir))?.file ?? null);
+        return;
+      }
+      await writeSidecar(this.dir, { format: SIDECAR_FORMAT, galleryId: this.#meta.galleryId, generation: f.generation, file: f.file, bytes: f.bytes, sha256: f.sha256,
+        modelId: this.modelId, dim: this.dim, m: this.#params.m, efConstruction: this.#params.efConstruction, centres: this.#meta.centres, count: f.count });
+      this.#fileGeneration = f.generation;
+      await removeIndexFiles(this.dir, f.file);
+    });
+  }
+
+  #withFileLock<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#fileLock.then(fn, fn);
+    this.#fileLock = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * HNSW index over hnswlib-node in 'l2' space. hnswlib returns SQUARED Euclidean distances; this
+ * wrapper converts once at the boundary so callers only ever see plain distances. The native
+ * object takes plain arrays, so each call converts its Float32Array once.
+ *
+ * Removal is markDelete; deleted slots are reused by later additions (allowReplaceDeleted), so a
+ * gallery with churn does not grow without bound. Capacity grows by resizeIndex.
+ */
+import hnswlib from 'hnswlib-node';
+import { FaceGateError, errorMessage } from '../errors.ts';
+import { checkK, checkLabel, checkVector, type Neighbor, type VectorIndex } from './vector-index.ts';
+
+const { HierarchicalNSW } = hnswlib;
+type NativeHnsw = InstanceType<typeof HierarchicalNSW>;
+
+export interface HnswParams {
+  /** Graph degree (hnswlib M). */
+  m: number;
+  efConstruction: number;
+  /** Search beam; hnswlib uses max(ef, k). Its default of 10 gives poor recall. */
+  ef: number;
+  seed: number;
+}
+
+/** A Set or the keys of a Map: read once, synchronously, after the file has loaded. */
+export interface LabelSet {
+  has(label: number): boolean;
+  keys(): IterableIterator<number>;
+}
+
+/** Chosen from test/bench/gallery.ts (see sdk/gallery/defaults.ts for the figures). */
+export const DEFAULT_HNSW_PARAMS: HnswParams = { m: 16, efConstruction: 200, ef: 128, seed: 100 };
+
+export class HnswIndex implements VectorIndex {
+  readonly kind = 'hnsw' as const;
+  readonly dim: number;
+  readonly params: HnswParams;
+  #native: NativeHnsw;
+  #live = new Set<number>();
+  // Labels removed here that may still sit, marked deleted, in the graph (hint for re-adds).
+  #deletedHint = new Set<number>();
+  // Size of hnswlib's deleted-slot pool; when > 0 an addition reuses a slot instead of growing.
+  #deletedCount = 0;
+
+  private constructor(dim: number, params: HnswParams, native: NativeHnsw) {
+    this.dim = dim;
+    this.params = params;
+    this.#native = native;
+  }
+
+  static create(dim: number, params: HnswParams = DEFAULT_HNSW_PARAMS, capacity = 1024): HnswIndex {
+    const native = new HierarchicalNSW('l2', dim);
+    native.initIndex(Math.max(16, capacity), params.m, params.efConstruction, params.seed, true);
+    native.setEf(params.ef);
+    return new HnswIndex(dim, params, native);
+  }
+
+  /**
+   * Reads an index file (off the main thread: hnswlib's readIndex is an async worker) into a new
+   * native object. `expectedLive` is the set of labels the store says must be searchable: labels
+   * in the file but not expected are marked deleted; expected labels missing from the file are
+   * returned so the caller can add them (repair of a stale file).
+   */
+  static async load(file: string, dim: number, params: HnswParams, expectedLive: LabelSet): Promise<{ index: HnswIndex; missing: number[] }> {
+    const native = new HierarchicalNSW('l2', dim);
+    try {
+      await native.readIndex(file, true);
+    } catch (e) {
+      throw new FaceGateError('FG_GALLERY_CORRUPT', `cannot read index file ${file}: ${errorMessage(e)}`, { cause: e });
+    }
+    if (native.getNumDimensions() !== dim) {
+      throw new FaceGateError('FG_GALLERY_CORRUPT', `index file ${file} has dim ${native.getNumDimensions()}, expected ${dim}`);
+    }
+    native.setEf(params.ef);
+    const index = new HnswIndex(dim, params, native);
+    for (const label of native.getIdsList()) {
+      if (expectedLive.has(label)) {
+        index.#live.add(label);
+        continue;
+      }
+      try {
+        native.markDelete(label);
+      } catch {
+        // already marked deleted in the file
+      }
+      index.#deletedHint.add(label);
+      index.#deletedCount++;
+    }
+    const missing: number[] = [];
+    for (const label of expectedLive.keys()) if (!index.#live.has(label)) missing.push(label);
+    return { index, missing };
+  }
+
+  get size(): number {
+    return this.#live.size;
+  }
+
+  get ef(): number {
+    return this.#native.getEf();
+  }
+
+  set ef(ef: number) {
+    if (!Number.isInteger(ef) || ef < 1) throw new FaceGateError('FG_INPUT_INVALID', `ef must be a positive integer, got ${ef}`);
+    this.#native.setEf(ef);
+  }
+
+  /** Graph slots in use, deleted ones included (what the file and memory hold). */
+  get slots(): number {
+    return this.#native.getCurrentCount();
+  }
+
+  has(label: number): boolean {
+    return this.#live.has(label);
+  }
+
+  labels(): number[] {
+    return Array.from(this.#live);
+  }
+
+  add(label: number, vector: Float32Array): void {
+    checkLabel(label);
+    checkVector(vector, this.dim, 'vector');
+    const point = Array.from(vector);
+    if (this.#live.has(label)) {
+      this.#native.addPoint(point, label, false); // existing label: hnswlib updates it in place
+      return;
+    }
+    if (this.#deletedHint.has(label)) {
+      this.#deletedHint.delete(label);
+      try {
+        this.#native.unmarkDelete(label);
+        this.#deletedCount--;
+        this.#native.addPoint(point, label, false);
+        this.#live.add(label);
+        return;
+      } catch {
+        // its slot was reused by another label: add it as new below
+      }
+    }
+    const reuse = this.#deletedCount > 0;
+    if (!reuse && this.#native.getCurrentCount() >= this.#native.getMaxElements()) {
+      this.#native.resizeIndex(Math.max(1024, Math.ceil(this.#native.getMaxElements() * 1.5)));
+    }
+    this.#native.addPoint(point, label, reuse);
+    if (reuse) this.#deletedCount--;
+    this.#live.add(label);
+  }
+
+  remove(label: number): boolean {
+    if (!this.#live.has(label)) return false;
+    this.#native.markDelete(label);
+    this.#live.delete(label);
+    this.#deletedHint.add(label);
+    this.#deletedCount++;
+    return true;
+  }
+
+  search(query: Float32Array, k: number): Neighbor[] {
+    checkVector(query, this.dim, 'query');
+    checkK(k);
+    const kk = Math.min(k, this.#live.size);
+    if (kk === 0) return [];
+    const r = this.#native.searchKnn(Array.from(query), kk);
+    const out: Neighbor[] = new Array(r.neighbors.length);
+    for (let i = 0; i < r.neighbors.length; i++) {
+      out[i] = { label: r.neighbors[i], distance: Math.sqrt(Math.max(0, r.distances[i])) };
+    }
+    return out;
+  }
+
+  /** Asynchronous write (hnswlib's saveIndex on a libuv thread): the caller must not mutate meanwhile. */
+  async writeAsync(file: string): Promise<void> {
+    await this.#native.writeIndex(file);
+  }
+
+  /** Synchronous write (stalls the caller for the file's size; the worker build path avoids it). */
+  writeSync(file: string): void {
+    this.#native.writeIndexSync(file);
+  }
+}

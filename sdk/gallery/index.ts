@@ -1,0 +1,14 @@
+/** Public surface of the gallery: the store (Gallery) and the vector indexes behind it. */
+export { Gallery, GALLERY_DB, DEFAULT_EXACT_BELOW, DEFAULT_INLINE_ADD_LIMIT } from './gallery.ts';
+export type {
+  GalleryOptions, IdentityInput, TemplateInput, EmbeddingInput, EnrollOptions, EnrollResult, IdentityInfo, TemplateInfo, Candidate,
+  GalleryChanges, ApplyResult, GalleryStats, IndexState,
+} from './gallery.ts';
+export type { VectorIndex, Neighbor, IndexKind } from './vector-index.ts';
+export { ExactIndex } from './exact-index.ts';
+export { HnswIndex, DEFAULT_HNSW_PARAMS } from './hnsw-index.ts';
+export type { HnswParams } from './hnsw-index.ts';
+export { buildIndexFile, buildIndexFileInWorker } from './build-index.ts';
+export { toUnitVector, centreOf } from './vectors.ts';
+export { enrolImages, identifyImages } from './image-jobs.ts';
+export type { FaceAnalyzer, LabeledImage, ProbeImage, ProbeResult, EnrolImagesResult, IdentifyOptions, ImageProblem } from './image-jobs.ts';
