@@ -108,6 +108,8 @@ test('facegate run: grant once for A, unknown once for a stranger, nothing for e
 });
 
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
+// ffmpeg -listen 1 serves a single client: the stall timeout is generous so a slow first frame on a
+// loaded machine does not make the source drop the only connection the server will accept.
 function serveMjpeg(image: string, port: number) {
   return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-loop', '1', '-framerate', '5', '-i', image,
     '-vf', 'scale=640:480', '-q:v', '5', '-f', 'mpjpeg', '-listen', '1', `http://127.0.0.1:${port}/cam.mjpg`], { stdio: 'ignore' });
@@ -117,7 +119,7 @@ test('stream camera killed mid-run: the source restarts, the device keeps runnin
   const port = await freePort();
   let server = serveMjpeg(person.probes[2] ?? person.probes[0], port);
   await new Promise((r) => setTimeout(r, 500));
-  const cfg = parseConfig(config({ type: 'stream', url: `http://127.0.0.1:${port}/cam.mjpg`, width: 640, height: 480, fps: 5, stallTimeoutSec: 3 }));
+  const cfg = parseConfig(config({ type: 'stream', url: `http://127.0.0.1:${port}/cam.mjpg`, width: 640, height: 480, fps: 5, stallTimeoutSec: 10 }));
   const sub = await Collector.start(broker.url, ['facegate/e2e/door-1/#']);
   const device = await startDevice(cfg);
   const metric = async (name: string) => {
