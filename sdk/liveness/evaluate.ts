@@ -5,7 +5,7 @@
 import { FaceGateError, errorMessage, isFaceGateError } from '../errors.ts';
 import { loadFrame } from '../image/load-frame.ts';
 import { largestFace } from '../pipeline/face-choice.ts';
-import type { Detector } from '../types.ts';
+import type { Detector, Frame } from '../types.ts';
 import type { LivenessSample } from './labels.ts';
 import { padAuc, padEqualError, padRates, thresholdForBpcer } from './pad-metrics.ts';
 import type { LivenessScorer } from './types.ts';
@@ -30,7 +30,7 @@ export async function scoreLivenessSamples(samples: readonly (LivenessSample & {
   const out: ScoredSample[] = [];
   for (const s of samples) {
     const { path, ...sample } = s;
-    let frame;
+    let frame: Frame;
     try {
       frame = await loadFrame(path);
     } catch (e) {
