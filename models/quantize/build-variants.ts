@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
 import type { PackEntry, PackVariant, VariantCalibration } from '../../sdk/runtime/model-types.ts';
 import { sha256 } from '../fetch/fetch-source.ts';
-import { calibratePack, cloneModel } from './calibrate-pack.ts';
+import { calibratePack, cloneModel, type CalibratedModel } from './calibrate-pack.ts';
 import { demoCalibrationImages, type CalibrationImageSet } from './calibration-inputs.ts';
 import { convertToFp16 } from './fp16-convert.ts';
 import { encodeModel, preOptimize } from './onnx-graph.ts';
@@ -64,10 +64,13 @@ async function checkLoads(bytes: Uint8Array, what: string): Promise<void> {
   }
 }
 
-function int8Params(r: Int8Recipe, recipe: string, from: string): Record<string, string | number | boolean> {
+function int8Params(r: Int8Recipe, recipe: string, from: string, m: CalibratedModel): Record<string, string | number | boolean> {
+  const integer = r.integerMax !== false;
   return {
-    format: 'qdq', weights: 'int8 per-channel symmetric', activations: 'uint8 per-tensor asymmetric',
-    reduceRange: r.reduceRange, prelu: 'max(x, s*x), float between DQ and Q', exclude: (r.exclude ?? []).join(',') || 'none',
+    format: 'qdq', weights: `int8 per-channel symmetric${r.reduceRange ? ', 7-bit (reduce range)' : ''}`, activations: 'uint8 per-tensor asymmetric',
+    reduceRange: r.reduceRange, equalize: r.equalize ?? false, floatTail: r.floatTail ?? 0, exclude: (r.exclude ?? []).join(',') || 'none',
+    prelu: `${m.prelu.rewritten} as max(x, s*x)${integer ? ' (on uint8 where the slope became a 1x1 Conv)' : ' in float'}, ${m.prelu.signFolded} sign-folded, `
+      + `${m.prelu.clamped.length} clamped, ${m.prelu.kept.length} kept`,
     recipe, fromSha256: from,
   };
 }
@@ -140,7 +143,9 @@ export async function buildVariants(dir: string, entries: PackEntry[], opts: Var
             method: r.method, ...(r.method === 'percentile' ? { percentile: r.percentile ?? 0.9999 } : {}),
             source: set!.source, images: cal.images, faces: cal.faces, dataHash: set!.dataHash,
           };
-          await record(entry, 'int8', encodeModel(model), { optLevel: r.optLevel, calibration, params: int8Params(r, recipe, entry.sha256) });
+          await record(entry, 'int8', encodeModel(model), {
+            optLevel: r.optLevel, calibration, ...(r.auto === false ? { auto: false } : {}), params: int8Params(r, recipe, entry.sha256, m),
+          });
         } catch (e) {
           report.failed.push({ id: entry.id, precision: 'int8', error: errorMessage(e) });
         }

@@ -58,6 +58,8 @@ const KEPT_BYTES_PER_MODEL = 512 * 2 ** 20;
 export interface CalibrationRecipe extends QdqOptions {
   /** Equalise channel ranges between Convs first (needs a second pass over the inputs, kept in memory). */
   equalize?: boolean;
+  /** See PreluRewriteOptions.clampTolerance (default 0: exact). */
+  slopeClampTolerance?: number;
 }
 
 export async function calibratePack(
@@ -86,7 +88,9 @@ export async function calibratePack(
     async function prepareOne(id: string): Promise<void> {
       const entry = pack.entry(id);
       // Integer PRelu needs the slope as a Conv (see prelu-rewrite.ts).
-      const p = await prepareModel(id, new Uint8Array(await readFile(join(packDir, entry.file))), { slopeAsConv: recipeOf(id).integerMax !== false });
+      const p = await prepareModel(id, new Uint8Array(await readFile(join(packDir, entry.file))), {
+        slopeAsConv: recipeOf(id).integerMax !== false, clampTolerance: recipeOf(id).slopeClampTolerance,
+      });
       if (recipeOf(id).equalize) {
         prepared.set(id, p);
         kept.set(id, []);

@@ -17,6 +17,8 @@ export interface PreluRewriteReport {
   rewritten: number;
   /** Of those, PRelus with slopes > 1 whose channel signs were folded into neighbouring Convs. */
   signFolded: number;
+  /** PRelus whose slopes > 1 were clamped to 1 (see PreluRewriteOptions.clampTolerance). */
+  clamped: { node: string; maxSlope: number }[];
   kept: { node: string; reason: string }[];
 }
 
@@ -32,12 +34,18 @@ export interface PreluRewriteOptions {
    * slopes, so the whole PRelu runs on uint8 (a Mul would need one scale for all slopes).
    */
   slopeAsConv?: boolean;
+  /**
+   * Where signs cannot be folded (the PRelu feeds a MaxPool, say), slopes up to 1 + tolerance are
+   * clamped to 1 so the Max form still applies. Approximate (off by (s - 1) |x| on that channel's
+   * negative side), so only for int8 builds, where it is far below the quantisation error; 0 = exact.
+   */
+  clampTolerance?: number;
 }
 
 export function rewritePrelu(model: ModelProto, opts: PreluRewriteOptions = {}): PreluRewriteReport {
   const g = graphOf(model);
   const used = allNames(g);
-  const report: PreluRewriteReport = { rewritten: 0, signFolded: 0, kept: [] };
+  const report: PreluRewriteReport = { rewritten: 0, signFolded: 0, clamped: [], kept: [] };
   const replaced = new Map<NodeProto, NodeProto[]>();
   for (const n of [...(g.node ?? [])]) {
     if (n.opType !== 'PRelu') continue;
@@ -50,16 +58,24 @@ export function rewritePrelu(model: ModelProto, opts: PreluRewriteOptions = {}):
       report.kept.push({ node: key, reason: 'slope is not a constant' });
       continue;
     }
-    const s = floatData(st);
+    let s = floatData(st);
+    let slopeName = sName;
     const flip = s.map((v) => (v > 1 ? -1 : 1));
     const needFlip = flip.some((v) => v < 0);
     if (needFlip) {
       const why = foldSigns(g, idx, x, y, flip);
-      if (why) {
+      const maxSlope = Math.max(...s);
+      if (why && maxSlope <= 1 + (opts.clampTolerance ?? 0)) {
+        s = s.map((v) => Math.min(v, 1));
+        slopeName = uniqueName(used, `${sName}_clamped`);
+        g.initializer = [...(g.initializer ?? []), floatTensor(slopeName, dimsOf(st), s)];
+        report.clamped.push({ node: key, maxSlope });
+      } else if (why) {
         report.kept.push({ node: key, reason: why });
         continue;
+      } else {
+        report.signFolded++;
       }
-      report.signFolded++;
     }
     const xs = uniqueName(used, `${y}_slope_mul`);
     const sd = dimsOf(st);
@@ -70,7 +86,7 @@ export function rewritePrelu(model: ModelProto, opts: PreluRewriteOptions = {}):
       g.initializer = [...(g.initializer ?? []), floatTensor(w, [sd[0], 1, 1, 1], s)];
       scale = node('Conv', [x, w], [xs], uniqueName(used, `${key}_SlopeConv`), [intAttr('group', sd[0]), intsAttr('kernel_shape', [1, 1])]);
     } else {
-      scale = node('Mul', [x, sName], [xs], uniqueName(used, `${key}_Mul`));
+      scale = node('Mul', [x, slopeName], [xs], uniqueName(used, `${key}_Mul`));
     }
     replaced.set(n, [scale, node('Max', [x, xs], [y], uniqueName(used, `${key}_Max`))]);
     report.rewritten++;

@@ -23,6 +23,13 @@ export interface Int8Recipe {
   integerMax?: boolean;
   /** Equalise channel ranges between Convs before calibrating (models/quantize/equalize.ts). */
   equalize?: boolean;
+  /** Clamp PRelu slopes up to 1 + this to 1 where signs cannot be folded (prelu-rewrite.ts). */
+  slopeClampTolerance?: number;
+  /**
+   * Whether precision 'auto' (the CPU device default) uses this int8 build. False where it
+   * measured no faster than fp32 on CPU (test/bench/quantize.bench.ts); `--precision int8` still can.
+   */
+  auto?: boolean;
   /** ORT graph optimisation level for the int8 file (measured fastest on CPU). */
   optLevel: GraphOptLevel;
 }
@@ -31,10 +38,13 @@ const DEFAULT_INT8: Int8Recipe = { method: 'percentile', percentile: 0.99999, re
 
 /** Models quantised to int8: the MTCNN nets, the RFB detector (+ its landmark net) and both embedders. */
 export const INT8_RECIPES: Readonly<Record<string, Int8Recipe>> = {
-  'mtcnn-pnet': { ...DEFAULT_INT8 },
-  'mtcnn-rnet': { ...DEFAULT_INT8 },
+  // P-Net's one slope above 1 (1.012) feeds a MaxPool, so its sign cannot be folded: clamped.
+  // P-Net, R-Net and RFB have few channels per conv: ORT's AVX2 u8s8 kernels measured no faster
+  // than its fp32 NCHWc ones (P-Net 1.03x, R-Net 0.4-1.0x, RFB 0.97x), so 'auto' keeps fp32 for them.
+  'mtcnn-pnet': { ...DEFAULT_INT8, slopeClampTolerance: 0.02, auto: false },
+  'mtcnn-rnet': { ...DEFAULT_INT8, auto: false },
   'mtcnn-onet': { ...DEFAULT_INT8 },
-  'rfb-320': { ...DEFAULT_INT8 },
+  'rfb-320': { ...DEFAULT_INT8, auto: false },
   'landmark-68': { ...DEFAULT_INT8 },
   // Head (global depthwise 7x7 + linear 1x1s) in float: +0.002 median cosine, ~1% of the time.
   'mobilefacenet-192': { ...DEFAULT_INT8, floatTail: 3 },

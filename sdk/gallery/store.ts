@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS templates (
   quality REAL,
   created INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX IF NOT EXISTS templates_identity ON templates(identity_id);
+-- (identity_id, kind) + rowid covers the label scan run at every open: the scan reads this small
+-- index instead of the table pages full of embedding blobs.
+CREATE INDEX IF NOT EXISTS templates_identity ON templates(identity_id, kind);
 CREATE INDEX IF NOT EXISTS templates_digest ON templates(digest) WHERE kind = 'sample';
 `;
 
@@ -63,12 +65,6 @@ export interface TemplateRow {
   source: string | null;
   quality: number | null;
   created: number;
-}
-
-export interface LabelRow {
-  id: number;
-  identity_id: string;
-  kind: 'sample' | 'centre';
 }
 
 export interface GalleryMeta {
@@ -176,6 +172,7 @@ export class GalleryStore {
       deleteAllIdentities: db.prepare('DELETE FROM identities'),
       templatesOf: db.prepare('SELECT id, identity_id, kind, model_id, dim, digest, source, quality, created FROM templates WHERE identity_id = ? ORDER BY id'),
       sampleVectorsOf: db.prepare("SELECT id, embedding, digest FROM templates WHERE identity_id = ? AND kind = 'sample' ORDER BY id"),
+      sampleDigestsOf: db.prepare("SELECT id, digest FROM templates WHERE identity_id = ? AND kind = 'sample' ORDER BY id").raw(),
       sampleRowsOf: db.prepare("SELECT id, embedding, model_id, source, quality, created FROM templates WHERE identity_id = ? AND kind = 'sample' ORDER BY id"),
       labelIdsOf: db.prepare('SELECT id FROM templates WHERE identity_id = ?').pluck(),
       centreOf: db.prepare("SELECT id FROM templates WHERE identity_id = ? AND kind = 'centre'").pluck(),
@@ -183,8 +180,9 @@ export class GalleryStore {
       insertTemplate: db.prepare('INSERT INTO templates (identity_id, kind, embedding, model_id, dim, digest, source, quality, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       deleteTemplate: db.prepare('DELETE FROM templates WHERE id = ?'),
       vector: db.prepare('SELECT embedding FROM templates WHERE id = ?').pluck(),
-      labels: db.prepare('SELECT id, identity_id, kind FROM templates'),
-      counts: db.prepare("SELECT (SELECT COUNT(*) FROM identities) AS identities, (SELECT COUNT(*) FROM templates WHERE kind = 'sample') AS samples, (SELECT COUNT(*) FROM templates WHERE kind = 'centre') AS centres"),
+      labels: db.prepare('SELECT id, identity_id, kind FROM templates INDEXED BY templates_identity').raw(),
+      access: db.prepare('SELECT id, enabled, valid_from, valid_until FROM identities').raw(),
+      identityIds: db.prepare('SELECT id FROM identities').pluck(),
     };
   }
 
@@ -237,6 +235,11 @@ export class GalleryStore {
     return rows.map((r) => ({ id: r.id, digest: r.digest, vector: blobToVector(r.embedding, dim) }));
   }
 
+  /** (id, digest) of the identity's samples: what a sync diff needs, without reading the blobs. */
+  sampleDigestsOf(identityId: string): [number, string][] {
+    return this.#s.sampleDigestsOf.all(identityId) as [number, string][];
+  }
+
   sampleRowsOf(identityId: string, dim: number): { id: number; vector: Float32Array; modelId: string; source: string | null; quality: number | null; created: number }[] {
     const rows = this.#s.sampleRowsOf.all(identityId) as { id: number; embedding: Buffer; model_id: string; source: string | null; quality: number | null; created: number }[];
     return rows.map((r) => ({ id: r.id, vector: blobToVector(r.embedding, dim), modelId: r.model_id, source: r.source, quality: r.quality, created: r.created }));
@@ -264,8 +267,18 @@ export class GalleryStore {
     return blob ? blobToVector(blob, dim) : undefined;
   }
 
-  labels(): LabelRow[] {
-    return this.#s.labels.all() as LabelRow[];
+  /** Every template's (id, identity, kind), as arrays (no per-row objects: this runs at every open). */
+  labels(): [number, string, 'sample' | 'centre'][] {
+    return this.#s.labels.all() as [number, string, 'sample' | 'centre'][];
+  }
+
+  /** (id, enabled, valid_from, valid_until) of every identity, as arrays. */
+  access(): [string, number, number | null, number | null][] {
+    return this.#s.access.all() as [string, number, number | null, number | null][];
+  }
+
+  identityIds(): string[] {
+    return this.#s.identityIds.all() as string[];
   }
 
   /** Streams (id, vector) of every template that belongs in the index. */
@@ -276,9 +289,6 @@ export class GalleryStore {
     }
   }
 
-  counts(): { identities: number; samples: number; centres: number } {
-    return this.#s.counts.get() as { identities: number; samples: number; centres: number };
-  }
 
   close(): void {
     if (this.db.open) this.db.close();

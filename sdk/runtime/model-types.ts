@@ -60,6 +60,8 @@ export interface PackVariant {
   /** Fastest ORT graph optimisation level measured for this variant on CPU (else the entry's). */
   optLevel?: GraphOptLevel;
   calibration?: VariantCalibration;
+  /** false: precision 'auto' keeps fp32 for this model (this build measured no faster on CPU). */
+  auto?: boolean;
   /** Build parameters (e.g. reduceRange, prelu handling, I/O type). */
   params?: Record<string, string | number | boolean>;
 }

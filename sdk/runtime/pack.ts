@@ -100,7 +100,8 @@ export class ModelPack {
    * Opens a model's session, verifying its sha256 against the manifest. `precision` picks the
    * fp32 file or a variant; an absent variant falls back to fp32 with a logged reason. With
    * 'auto', an fp16 model whose GPU provider is unavailable is swapped for the int8 one (fp16
-   * on CPU is emulated and slow).
+   * on CPU is emulated and slow), and an int8 build marked `auto: false` (no faster on CPU) is
+   * passed over for fp32.
    */
   async load(id: string, opts: LoadOptions = {}): Promise<LoadedModel> {
     const entry = this.entry(id);
@@ -115,7 +116,11 @@ export class ModelPack {
       });
       return { ...opened, entry, precision: choice.precision, ...(choice.reason ? { precisionFallback: choice.reason } : {}) };
     };
-    const first = await open(resolvePrecision(setting, opts.providers));
+    let wanted = resolvePrecision(setting, opts.providers);
+    if (setting === 'auto' && wanted === 'int8' && entry.variants?.int8?.auto === false) {
+      wanted = 'fp32'; // measured no faster on CPU: auto keeps fp32 (no warning, it is the plan)
+    }
+    const first = await open(wanted);
     if (setting === 'auto' && first.precision === 'fp16' && first.provider === 'cpu') {
       await first.session.release();
       const reason = `no GPU provider could be used (${first.fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ')}); fp16 on CPU is slow, using int8`;

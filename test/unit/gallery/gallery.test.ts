@@ -253,7 +253,7 @@ test('HNSW above the cut-off: built in a worker, written with a sidecar, loaded 
   assert.equal(g.search(p.sample(120), 1)[0].identityId, 'p120');
   await g.whenIdle();
   let s = g.stats();
-  assert.deepEqual([s.index.kind, s.index.state, s.index.size, s.index.ef], ['hnsw', 'rebuilt', 150, 128]);
+  assert.deepEqual([s.index.kind, s.index.state, s.index.size, s.index.ef], ['hnsw', 'rebuilt', 150, 192]);
   for (let i = 0; i < 150; i += 10) assert.equal(g.search(p.sample(i), 1)[0].identityId, `p${i}`);
   await g.close();
   const sidecar = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { generation: number; file: string };

@@ -34,7 +34,7 @@ function conv(): Uint8Array {
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 /** A pack directory with one model and the given variants built by the real quantiser. */
-async function tinyPack(variants: ('int8' | 'fp16')[]): Promise<string> {
+async function tinyPack(variants: ('int8' | 'fp16')[], opts: { int8Auto?: false } = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fg-prec-'));
   const fp32 = conv();
   await writeFile(join(dir, 'c.onnx'), fp32);
@@ -49,7 +49,7 @@ async function tinyPack(variants: ('int8' | 'fp16')[]): Promise<string> {
     const plan = planQdq(p.model);
     const bytes = encodeModel(applyQdq(cloneModel(p.model), plan, new Map(plan.calibrate.map((t) => [t, [-4, 4] as [number, number]]))).model);
     await writeFile(join(dir, 'c.int8.onnx'), bytes);
-    entry.variants!.int8 = { file: 'c.int8.onnx', sha256: sha(bytes), bytes: bytes.length, optLevel: 'extended' };
+    entry.variants!.int8 = { file: 'c.int8.onnx', sha256: sha(bytes), bytes: bytes.length, optLevel: 'extended', ...(opts.int8Auto === false ? { auto: false } : {}) };
   }
   if (variants.includes('fp16')) {
     const bytes = encodeModel(convertToFp16(decodeModel(fp32)).model);
@@ -155,6 +155,23 @@ test('auto with an unavailable GPU provider: fp16 is not run on CPU, int8 is loa
     const y = await runOnes(half.session);
     assert.ok(Math.abs(y[16] - 0.75) < 1e-3 && Math.abs(y[32] + 1) < 1e-3);
     await half.session.release();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("auto on CPU keeps fp32 for an int8 build marked auto: false; asking for int8 still gets it", async () => {
+  const dir = await tinyPack(['int8'], { int8Auto: false });
+  try {
+    const log = recordingLogger();
+    const pack = await ModelPack.open(dir, { logger: log, precision: 'auto' });
+    const a = await pack.load('c');
+    assert.equal(a.precision, 'fp32');
+    assert.equal(a.precisionFallback, undefined);
+    assert.equal(log.warnings.length, 0, 'a planned choice, not a fallback');
+    const b = await pack.load('c', { precision: 'int8' });
+    assert.equal(b.precision, 'int8');
+    await Promise.all([a.session.release(), b.session.release()]);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
