@@ -36,14 +36,11 @@ export interface Int8Recipe {
 
 const DEFAULT_INT8: Int8Recipe = { method: 'percentile', percentile: 0.99999, reduceRange: true, equalize: true, optLevel: 'all' };
 
-/** Models quantised to int8: the MTCNN nets, the RFB detector (+ its landmark net) and both embedders. */
+/** Models quantised to int8: the RFB detector (+ its landmark net) and both embedders. */
 export const INT8_RECIPES: Readonly<Record<string, Int8Recipe>> = {
-  // P-Net's one slope above 1 (1.012) feeds a MaxPool, so its sign cannot be folded: clamped.
-  // P-Net, R-Net and RFB have few channels per conv: ORT's AVX2 u8s8 kernels measured no faster
-  // than its fp32 NCHWc ones (P-Net 1.03x, R-Net 0.4-1.0x, RFB 0.97x), so 'auto' keeps fp32 for them.
-  'mtcnn-pnet': { ...DEFAULT_INT8, slopeClampTolerance: 0.02, auto: false },
-  'mtcnn-rnet': { ...DEFAULT_INT8, auto: false },
-  'mtcnn-onet': { ...DEFAULT_INT8 },
+  // MTCNN nets are not quantised for now: in CI an int8 MTCNN lost a face that fp32 found on a
+  // demo photo (test/integration/quantize/variants.test.ts); P-Net/R-Net also measured no faster
+  // in int8 (P-Net 1.03x, R-Net 0.4-1.0x). Re-add once detection recall matches fp32.
   'rfb-320': { ...DEFAULT_INT8, auto: false },
   'landmark-68': { ...DEFAULT_INT8 },
   // Head (global depthwise 7x7 + linear 1x1s) in float: +0.002 median cosine, ~1% of the time.
