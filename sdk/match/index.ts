@@ -5,3 +5,4 @@ export { aggregateByIdentity } from './aggregate.ts';
 export type { TemplateHit, IdentityHit } from './aggregate.ts';
 export { openSetSummary } from './open-set.ts';
 export type { ProbeOutcome, OpenSetSummary } from './open-set.ts';
+export { defaultThreshold, DEFAULT_THRESHOLDS } from './default-thresholds.ts';
