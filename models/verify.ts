@@ -18,8 +18,18 @@ export interface VerifyRow {
   error?: string;
 }
 
-/** Checks every model in the pack: file present, sha256 as recorded, loads in ORT. */
-export async function verifyPack(dir = PACK_DIR): Promise<{ ok: boolean; dir: string; models: VerifyRow[] }> {
+/** One int8 / fp16 build of a model (models/quantize). */
+export interface VariantVerifyRow {
+  id: string;
+  precision: string;
+  file: string;
+  sha256_ok: boolean;
+  load_ms?: number;
+  error?: string;
+}
+
+/** Checks every model in the pack and each of its variants: file present, sha256 as recorded, loads in ORT. */
+export async function verifyPack(dir = PACK_DIR): Promise<{ ok: boolean; dir: string; models: VerifyRow[]; variants: VariantVerifyRow[] }> {
   const pack = await ModelPack.open(dir);
   const models: VerifyRow[] = [];
   for (const entry of pack.manifest.models) {
@@ -38,5 +48,21 @@ export async function verifyPack(dir = PACK_DIR): Promise<{ ok: boolean; dir: st
     }
     models.push(row);
   }
-  return { ok: models.length > 0 && models.every((m) => !m.error), dir, models };
+  const variants: VariantVerifyRow[] = [];
+  for (const entry of pack.manifest.models) {
+    for (const [precision, v] of Object.entries(entry.variants ?? {})) {
+      const row: VariantVerifyRow = { id: entry.id, precision, file: join(dir, v.file), sha256_ok: false };
+      try {
+        row.sha256_ok = sha256(await readFile(row.file)) === v.sha256;
+        // load() checks the hash again and names file, expected and actual on a mismatch.
+        const loaded = await pack.load(entry.id, { precision: precision as 'int8' | 'fp16' });
+        row.load_ms = Math.round(loaded.loadMs * 10) / 10;
+        await loaded.session.release();
+      } catch (e) {
+        row.error = errorMessage(e);
+      }
+      variants.push(row);
+    }
+  }
+  return { ok: models.length > 0 && models.every((m) => !m.error) && variants.every((v) => !v.error), dir, models, variants };
 }

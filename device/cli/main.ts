@@ -21,6 +21,12 @@ models.command('verify').description('check sha256, shapes and load time of ever
   .option('--json', 'print JSON').option('--dir <dir>', 'pack directory')
   .action((o) => runCli(() => import('./commands/models-verify.ts'), o));
 
+program.command('setup').description('install-time tuning of this device')
+  .command('hnswlib').description('compile the gallery index addon for this CPU (AVX2/FMA); checked against the portable build, kept only if equal')
+  .option('--force', 'rebuild even if already built for this CPU').option('--portable', 'put the portable npm build back')
+  .option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/setup-hnswlib.ts'), o));
+
 program.command('calibrate').description('measure verification accuracy and choose a distance threshold from labelled faces')
   .option('--pairs <csv>', 'pair list: header fold,image_a,image_b,same (fold optional)')
   .option('--images <dir>', 'folder the CSV image paths are relative to')

@@ -4,6 +4,7 @@
  * difference is the embedder's arithmetic.
  */
 import sharp from 'sharp';
+import { cosineDistance } from '../../calibration/metrics/distance.ts';
 import { MtcnnDetector } from '../../sdk/detect/mtcnn/mtcnn-detector.ts';
 import { OnnxEmbedder } from '../../sdk/embed/onnx-embedder.ts';
 import { ModelPack } from '../../sdk/runtime/pack.ts';
@@ -23,16 +24,9 @@ export interface AgreementResult {
   mean: number;
 }
 
+/** Cosine similarity (1 = same direction), from the calibration maths' cosine distance. */
 export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
+  return 1 - cosineDistance(a, b);
 }
 
 export function median(v: readonly number[]): number {

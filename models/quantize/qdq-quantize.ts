@@ -24,7 +24,7 @@ const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'AveragePool', 'Gl
 const PASS_OPS = new Set(['Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'MaxPool']);
 
 export interface QdqOptions {
-  /** 7-bit weights ([-63, 63]) against int16 saturation in AVX2 (non-VNNI) u8s8 kernels. */
+  /** 7-bit weights ([-63, 63]) against int16 saturation in AVX2 (non-VNNI) u8s8 GEMM kernels (depthwise convs keep 8 bits). */
   reduceRange?: boolean;
   /** Nodes to keep in float: node names, op types, or /regular expressions/ matched against names. */
   exclude?: readonly string[];
@@ -276,7 +276,10 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<s
     const w = idx.inits.get(wName)!;
     const dims = dimsOf(w);
     const wf = floatData(w);
-    const qmax = opts.reduceRange ? 63 : INT8.max;
+    // Depthwise convs run in MLAS's depthwise kernel, which widens to int32 and never saturates:
+    // they keep all 8 bits even with reduceRange (which guards the u8s8 GEMM path).
+    const depthwise = n.opType === 'Conv' && dims[1] === 1 && attrInt(n, 'group', 1) === dims[0] && dims[0] > 1;
+    const qmax = opts.reduceRange && !depthwise ? 63 : INT8.max;
     const scales = perChannelScales(wf, dims, spec.axis, qmax);
     const wq = quantizePerChannel(wf, dims, spec.axis, scales);
     const base = uniqueName(used, `${wName}_${nodeKey(n).replace(/[^A-Za-z0-9_]/g, '_')}`);

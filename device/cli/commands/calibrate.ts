@@ -4,6 +4,7 @@ import type { DetectorName, EmbedderName } from '../../../calibration/analyzer.t
 import { runCalibration, type CalibrationResult } from '../../../calibration/run-calibration.ts';
 import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
 import { precisionFlag } from './precision-flag.ts';
+import { num, oneOf } from '../flag-values.ts';
 
 export interface CalibrateFlags {
   json?: boolean;
@@ -28,20 +29,6 @@ export interface CalibrateFlags {
   precision?: string;
 }
 
-function num(flag: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new FaceGateError('FG_CLI_USAGE', `${flag} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new FaceGateError('FG_CLI_USAGE', `${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
-  return v as T;
-}
 
 const pct = (v: number) => `${(v * 100).toFixed(2)}%`;
 
@@ -67,7 +54,7 @@ function printText(r: CalibrationResult): void {
 export default async function calibrate(f: CalibrateFlags): Promise<number> {
   if (f.probesCsv && !f.db) throw new FaceGateError('FG_CLI_USAGE', '--probes-csv needs --db <gallery>');
   if (f.db) return calibrateGallery(f);
-  const fitFolds = f.fitFolds === undefined ? undefined : f.fitFolds.split(',').map((s) => num('--fit-folds', s.trim(), true)!);
+  const fitFolds = f.fitFolds === undefined ? undefined : f.fitFolds.split(',').map((s) => num('--fit-folds', s.trim(), { integer: true })!);
   const result = await runCalibration({
     pairs: f.pairs,
     images: f.images,
@@ -77,12 +64,12 @@ export default async function calibrate(f: CalibrateFlags): Promise<number> {
     embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
     flip: Boolean(f.flip),
     precision: precisionFlag(f.precision),
-    limit: num('--limit', f.limit, true),
+    limit: num('--limit', f.limit, { integer: true }),
     targetFar: num('--target-far', f.targetFar),
     threshold: num('--threshold', f.threshold),
     fitFolds,
-    seed: num('--seed', f.seed, true),
-    impostorPairs: num('--impostor-pairs', f.impostorPairs, true),
+    seed: num('--seed', f.seed, { integer: true }),
+    impostorPairs: num('--impostor-pairs', f.impostorPairs, { integer: true }),
     report: f.report,
     writeConfig: f.writeConfig,
     progress: f.progress !== false,

@@ -9,6 +9,7 @@ import type { TrainDetector, TrainEmbedder } from '../../../sdk/train/embedding-
 import type { HeadActivation, HeadInit } from '../../../sdk/train/head.ts';
 import type { OptimizerName } from '../../../sdk/train/optimizer.ts';
 import type { NegativeFallback } from '../../../sdk/train/losses/triplet.ts';
+import { num, oneOf } from '../flag-values.ts';
 
 export interface TrainHeadFlags {
   json?: boolean;
@@ -45,20 +46,6 @@ export interface TrainHeadFlags {
   progress?: boolean;
 }
 
-function num(flag: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-    throw new FaceGateError('FG_CLI_USAGE', `${flag} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new FaceGateError('FG_CLI_USAGE', `${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
-  return v as T;
-}
 
 function required(flag: string, v: string | undefined): string {
   if (!v) throw new FaceGateError('FG_CLI_USAGE', `${flag} is required`);
@@ -86,25 +73,25 @@ export default async function trainHead(f: TrainHeadFlags): Promise<number> {
     images: required('--images', f.images),
     out: required('--out', f.out),
     loss,
-    epochs: num('--epochs', f.epochs, true) ?? 50,
+    epochs: num('--epochs', f.epochs, { integer: true }) ?? 50,
     lr: num('--lr', f.lr),
     // --alpha is each paper's alpha: the triplet margin (FaceNet), the centre update rate (Wen et al.).
     margin: loss === 'triplet' ? alpha : undefined,
     centerAlpha: loss === 'center' ? alpha : undefined,
     lambda: num('--lambda', f.lambda),
     softmaxScale: num('--scale', f.scale),
-    dim: num('--dim', f.dim, true),
-    hidden: num('--hidden', f.hidden, true),
+    dim: num('--dim', f.dim, { integer: true }),
+    hidden: num('--hidden', f.hidden, { integer: true }),
     activation: oneOf<HeadActivation>('--activation', f.activation, ['relu', 'prelu']),
     init: oneOf<HeadInit>('--init', f.init, ['identity', 'orthogonal', 'he']),
     optimizer: oneOf<OptimizerName>('--optimizer', f.optimizer, ['adam', 'sgd']),
     momentum: num('--momentum', f.momentum),
     weightDecay: num('--weight-decay', f.weightDecay),
     fallback: oneOf<NegativeFallback>('--fallback', f.fallback, ['hardest', 'none']),
-    peoplePerBatch: num('--people-per-batch', f.peoplePerBatch, true),
-    imagesPerPerson: num('--images-per-person', f.imagesPerPerson, true),
-    patience: num('--patience', f.patience, true),
-    seed: num('--seed', f.seed, true),
+    peoplePerBatch: num('--people-per-batch', f.peoplePerBatch, { integer: true }),
+    imagesPerPerson: num('--images-per-person', f.imagesPerPerson, { integer: true }),
+    patience: num('--patience', f.patience, { integer: true }),
+    seed: num('--seed', f.seed, { integer: true }),
     valFraction: num('--val-fraction', f.valFraction),
     detector: oneOf<TrainDetector>('--detector', f.detector, ['mtcnn', 'rfb']),
     embedder: oneOf<TrainEmbedder>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { boxToCorners, overlap } from '../../../sdk/detect/box-math.ts';
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
 import type { PackManifest, Precision } from '../../../sdk/runtime/model-types.ts';
 import { createDetector } from '../../../sdk/pipeline/create-detector.ts';
+import { verifyPack } from '../../../models/verify.ts';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
 
 /** Skip reason when the built pack lacks a variant of a model (decided when tests are declared). */
@@ -98,6 +99,28 @@ test('buildVariants: records calibration hash and parameters, reuses what is up 
     const other = { ...demo, images: demo.images.slice(1, 2), dataHash: 'x'.repeat(64) };
     const third = await buildVariants(dir, manifest.models, { only, calibration: other, precisions: ['int8', 'fp16'] });
     assert.deepEqual(third.built.map((b) => `${b.precision}:${b.cached}`).sort(), ['fp16:true', 'int8:false']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('models verify checks every variant: a corrupted int8 file fails, naming it', { skip: needVariant('landmark-68', 'int8') }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fg-verify-'));
+  try {
+    await cp(PACK_DIR, dir, { recursive: true });
+    const ok = await verifyPack(dir);
+    assert.equal(ok.ok, true);
+    assert.ok(ok.variants.some((v) => v.id === 'landmark-68' && v.precision === 'int8' && v.sha256_ok));
+    const victim = join(dir, 'landmark-68.int8.onnx');
+    const bytes = await readFile(victim);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await writeFile(victim, bytes);
+    const bad = await verifyPack(dir);
+    assert.equal(bad.ok, false);
+    const row = bad.variants.find((v) => v.id === 'landmark-68' && v.precision === 'int8')!;
+    assert.equal(row.sha256_ok, false);
+    assert.ok(row.error?.includes(victim), row.error);
+    assert.ok(bad.models.every((m) => !m.error), 'fp32 models still verify');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
