@@ -10,7 +10,7 @@
  * second is depthwise (one input channel per output channel) neither does its. A dense second
  * Conv mixes channels in each output row, so there the scaling is only partial (square root).
  */
-import { GraphIndex, attrInt, dimsOf, floatData, floatTensor, graphOf, type ModelProto, type NodeProto, type TensorProto } from './onnx-graph.ts';
+import { GraphIndex, attrInt, dimsOf, floatData, floatTensor, graphOf, scaleConvInputChannels, type ModelProto, type NodeProto, type TensorProto } from './onnx-graph.ts';
 
 export interface EqualizePair {
   /** Convs whose output channels are scaled (every producer of the group's tensors). */
@@ -149,20 +149,8 @@ export function equalize(model: ModelProto, groups: readonly EqualizePair[], cha
     for (const rd of readers) {
       // Input channel c divided by k_c (group-aware).
       const rw = idx.inits.get(rd.input![1])!;
-      const d = dimsOf(rw);
-      const group = attrInt(rd, 'group', 1);
-      const inPer = d[1];
-      const outPer = d[0] / group;
-      const inner = d.slice(2).reduce((a, v) => a * v, 1);
       const data = floatData(rw);
-      for (let o = 0; o < d[0]; o++) {
-        const gi = Math.floor(o / outPer);
-        for (let i = 0; i < inPer; i++) {
-          const inv = 1 / k[gi * inPer + i];
-          const base = (o * inPer + i) * inner;
-          for (let q = 0; q < inner; q++) data[base + q] *= inv;
-        }
-      }
+      scaleConvInputChannels(data, dimsOf(rw), attrInt(rd, 'group', 1), (c) => 1 / k[c]);
       replaceInit(g, rw, data);
     }
   }

@@ -52,6 +52,25 @@ export function floatData(t: TensorProto): Float32Array {
   return raw ? new Float32Array(raw) : Float32Array.from(t.floatData ?? []);
 }
 
+/**
+ * Multiplies every weight reading input channel c of a Conv by factor[c], in place. Weights are
+ * [out, in/group, ...kernel]; output channel o of group g reads input channels g*inPer .. +inPer.
+ */
+export function scaleConvInputChannels(data: Float32Array, dims: readonly number[], group: number, factor: (c: number) => number): void {
+  const inPer = dims[1];
+  const outPer = dims[0] / group;
+  const inner = dims.slice(2).reduce((a, v) => a * v, 1);
+  for (let o = 0; o < dims[0]; o++) {
+    const gi = Math.floor(o / outPer);
+    for (let i = 0; i < inPer; i++) {
+      const f = factor(gi * inPer + i);
+      if (f === 1) continue;
+      const base = (o * inPer + i) * inner;
+      for (let q = 0; q < inner; q++) data[base + q] *= f;
+    }
+  }
+}
+
 export function int64Data(t: TensorProto): number[] {
   if (t.dataType !== DType.INT64) throw new FaceGateError('FG_MODEL_CONVERT', `tensor ${t.name} is not int64 (type ${t.dataType})`);
   const raw = rawCopy(t);

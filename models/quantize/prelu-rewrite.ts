@@ -9,7 +9,7 @@
  * channel). When the producer or a reader cannot absorb the flip, the PRelu is left alone.
  */
 import {
-  GraphIndex, allNames, attrInt, dimsOf, floatData, floatTensor, graphOf, intAttr, intsAttr, node, uniqueName,
+  GraphIndex, allNames, attrInt, dimsOf, floatData, floatTensor, graphOf, intAttr, intsAttr, node, scaleConvInputChannels, uniqueName,
   type ModelProto, type NodeProto, type TensorProto,
 } from './onnx-graph.ts';
 
@@ -123,18 +123,8 @@ function foldSigns(g: NonNullable<ModelProto['graph']>, idx: GraphIndex, x: stri
     const group = attrInt(r, 'group', 1);
     const inPer = d[1];
     if (inPer * group !== C) return 'slope > 1 and a reading Conv has an unexpected channel count';
-    const outPer = d[0] / group;
-    const inner = d.slice(2).reduce((a, v) => a * v, 1);
     const data = floatData(rw);
-    for (let o = 0; o < d[0]; o++) {
-      const gi = Math.floor(o / outPer);
-      for (let i = 0; i < inPer; i++) {
-        const c = gi * inPer + i;
-        if (flip[c] > 0) continue;
-        const base = (o * inPer + i) * inner;
-        for (let k = 0; k < inner; k++) data[base + k] = -data[base + k];
-      }
-    }
+    scaleConvInputChannels(data, d, group, (c) => (flip[c] > 0 ? 1 : -1));
     edits.push({ t: rw, data });
   }
   if (shared(w) || (b && shared(b))) return 'slope > 1 and the producing Conv shares its weights';
