@@ -20,11 +20,13 @@ export type FaceGateErrorCode =
   | 'FG_GALLERY_MODEL_MISMATCH'
   | 'FG_GALLERY_NOT_FOUND'
   | 'FG_GALLERY_DUPLICATE'
+  | 'FG_GALLERY_KEY'
   | 'FG_MQTT'
   | 'FG_SYNC_REJECTED'
   | 'FG_SOURCE'
   | 'FG_CLI_USAGE'
-  | 'FG_CALIBRATION';
+  | 'FG_CALIBRATION'
+  | 'FG_AUDIT';
 
 export class FaceGateError extends Error {
   readonly code: FaceGateErrorCode;

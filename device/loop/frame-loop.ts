@@ -4,14 +4,18 @@
  * as dropped), so decisions are never made on stale frames. Stages are reached through small
  * ports so the loop can run on any detector/embedder/gallery/publisher the composition picks.
  */
-import type { AnalyzeResult, AnalyzedFace, Frame } from '../../sdk/types.ts';
+import type { AnalyzedFace, Box, DetectedFace, Frame } from '../../sdk/types.ts';
 import type { Logger } from '../../sdk/logger.ts';
-import { errorMessage } from '../../sdk/errors.ts';
+import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
+import { checkLivenessAggregateOptions, type LivenessAggregateOptions } from '../../sdk/liveness/aggregate.ts';
+import { PRESENTATION_ATTACK } from '../../sdk/mqtt/decision-message.ts';
 import type { CameraSource } from '../sources/camera-source.ts';
 import type { DeviceMetrics } from '../health/metrics.ts';
 import type { DoorOutput } from '../door/door-output.ts';
-import { Tracker } from './tracker.ts';
-import { Cooldown, voteTrack, type FrameVote } from './vote.ts';
+import { Tracker, type Track } from './tracker.ts';
+import { Cooldown } from './vote.ts';
+import { judgeTrack, type GateVote } from './track-gate.ts';
+import { DEFAULT_REEMBED_EVERY, MIN_EMBEDDED_IOU, planEmbeddingReuse, type EmbeddedAt } from './embed-reuse.ts';
 
 
 export type DecisionKind = 'grant' | 'deny' | 'unknown';
@@ -33,24 +37,49 @@ export interface DecisionRecord {
   threshold: number;
   model: string;
   reason?: string;
+  /** Mean liveness score of the frames the gate judged; absent when the gate is off. */
+  liveness?: number;
   track: number;
   frames: number;
   latencyMs: number;
 }
 
+/** Passive liveness of one face (score in [0, 1], 1 = live); the scorer cuts its own crop. */
+export interface LivenessPort {
+  score(frame: Frame, face: DetectedFace): Promise<number>;
+}
+
+/** What one processed frame cost; CPU is the whole process's (all threads) over the stage. */
+export interface FrameStats {
+  faces: number;
+  /** Faces embedded this frame (the others reused their decided track's embedding). */
+  embedded: number;
+  detectMs: number;
+  embedMs: number;
+  detectCpuMs: number;
+  embedCpuMs: number;
+  /** Process CPU from the start of detection to the end of the frame's decisions. */
+  cpuMs: number;
+}
+
 export interface LoopPorts {
   source: CameraSource;
-  analyze(frame: Frame): Promise<AnalyzeResult>;
+  /** Detections of a frame, highest score first. */
+  detect(frame: Frame): Promise<DetectedFace[]>;
+  /** Aligns, embeds and measures the quality of the given faces (the pipeline's analyze() half). */
+  embed(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]>;
   match(embedding: Float32Array): Promise<MatchOutcome> | MatchOutcome;
   /** Stores (durably) and publishes a decision; returns its unique id. */
   publish(decision: DecisionRecord): Promise<string> | string;
   door: DoorOutput;
+  /** Presentation-attack gate; absent only when the config turns it off. */
+  liveness?: LivenessPort;
   metrics: DeviceMetrics;
   logger: Logger;
   /** Reports errors and camera changes to the site (MQTT event topic). */
   event(kind: string, detail: Record<string, unknown>): void;
   /** Called after each processed frame with capture-to-done latency (benchmarks, tests). */
-  onFrameDone?(latencyMs: number, faces: number): void;
+  onFrameDone?(latencyMs: number, faces: number, stats: FrameStats): void;
 }
 
 export interface LoopOptions {
@@ -61,12 +90,28 @@ export interface LoopOptions {
   minInterEyePx: number;
   minBlur: number;
   cooldownSec: number;
+  /** How a track's liveness scores are judged; required with the liveness port. */
+  liveness?: LivenessAggregateOptions;
+  /**
+   * A decided track's face is re-embedded at least every this many frames (default 5; 1 = every
+   * frame); in between it reuses the track's last embedding (bound and reasoning: embed-reuse.ts).
+   */
+  reembedEvery?: number;
 }
 
 /** What one frame says about one face: its embedding always, a vote only if the face was usable. */
 interface Observation {
   embedding: Float32Array;
-  vote: (FrameVote & { outcome: MatchOutcome }) | null;
+  vote: (GateVote & { outcome: MatchOutcome }) | null;
+  /** Where and when `embedding` was computed (earlier than this frame when reused). */
+  embedded: EmbeddedAt;
+}
+
+const TRACK_MIN_IOU = 0.3;
+
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
 }
 
 /** Two images of one person are rarely this far apart; two people rarely closer (unit vectors). */
@@ -85,11 +130,24 @@ export class FrameLoop {
   #idle: Promise<void> = Promise.resolve();
   #tracker: Tracker<Observation>;
   #cooldown: Cooldown;
+  /** Liveness scores of each track (oldest first, at most the liveness window). */
+  #liveness = new WeakMap<Track<Observation>, number[]>();
+  #livenessWindow = 0;
+  #frameNo = 0;
+  readonly #reembedEvery: number;
   lastFrameAt: number | null = null;
 
   constructor(private readonly ports: LoopPorts, private readonly opts: LoopOptions) {
+    if (!ports.liveness !== !opts.liveness) {
+      throw new FaceGateError('FG_CONFIG_INVALID', 'frame loop: the liveness port and the liveness options go together (both or neither)');
+    }
+    if (opts.liveness) this.#livenessWindow = checkLivenessAggregateOptions(opts.liveness).window;
+    this.#reembedEvery = opts.reembedEvery ?? DEFAULT_REEMBED_EVERY;
+    if (!Number.isInteger(this.#reembedEvery) || this.#reembedEvery < 1) {
+      throw new FaceGateError('FG_CONFIG_INVALID', `frame loop: reembedEvery must be a whole number >= 1, got ${String(opts.reembedEvery)}`);
+    }
     this.#tracker = new Tracker<Observation>({
-      minIou: 0.3, maxMissedFrames: 5, window: opts.window,
+      minIou: TRACK_MIN_IOU, maxMissedFrames: 5, window: opts.window,
       same: (a, b) => a.embedding.length !== b.embedding.length || distance(a.embedding, b.embedding) <= SAME_PERSON_MAX_DISTANCE,
     });
     this.#cooldown = new Cooldown(opts.cooldownSec * 1000);
@@ -143,57 +201,125 @@ export class FrameLoop {
 
   async #process(frame: Frame, capturedAt: number): Promise<void> {
     const { metrics } = this.ports;
-    let result: AnalyzeResult;
+    const frameNo = ++this.#frameNo;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let detected: DetectedFace[];
+    let analyzed: AnalyzedFace[] = [];
+    let reuse: number[];
+    let active: readonly Track<Observation>[];
+    let t1: number, t2: number, detectCpuMs: number;
     try {
-      result = await this.ports.analyze(frame);
+      detected = await this.ports.detect(frame);
+      t1 = performance.now();
+      detectCpuMs = cpuMsSince(cpu0);
+      active = this.#tracker.active;
+      reuse = planEmbeddingReuse(active.map((t) => ({ box: t.box, decided: t.decided, embedded: t.last.embedded })), detected.map((f) => f.box), frameNo,
+        { every: this.#reembedEvery, trackMinIou: TRACK_MIN_IOU, minEmbeddedIou: MIN_EMBEDDED_IOU });
+      const fresh = detected.filter((_, i) => reuse[i] < 0);
+      if (fresh.length) analyzed = await this.ports.embed(frame, fresh);
+      t2 = performance.now();
     } catch (e) {
       metrics.errors.inc({ area: 'pipeline' });
       this.ports.event('error', { area: 'pipeline', message: errorMessage(e) });
       return;
     }
-    metrics.stageMs.observe({ stage: 'detect' }, result.timings.detectMs);
-    if (result.faces.length) metrics.stageMs.observe({ stage: 'embed' }, result.timings.embedMs);
-    const t0 = performance.now();
-    const items: { box: AnalyzedFace['box']; observation: Observation }[] = [];
-    for (const face of result.faces) {
+    const embedCpuMs = cpuMsSince(cpu0) - detectCpuMs;
+    metrics.stageMs.observe({ stage: 'detect' }, t1 - t0);
+    if (analyzed.length) metrics.stageMs.observe({ stage: 'embed' }, t2 - t1);
+    const items: { box: Box; observation: Observation }[] = [];
+    let k = 0;
+    for (let i = 0; i < detected.length; i++) {
+      if (reuse[i] >= 0) {
+        const { embedding, embedded } = active[reuse[i]].last;
+        items.push({ box: detected[i].box, observation: { embedding, vote: null, embedded } });
+        continue;
+      }
+      const face = analyzed[k++];
+      const embedded = { box: face.box, frame: frameNo };
       if (!this.#usable(face)) {
-        items.push({ box: face.box, observation: { embedding: face.embedding, vote: null } });
+        items.push({ box: face.box, observation: { embedding: face.embedding, vote: null, embedded } });
         continue;
       }
       const outcome = await this.ports.match(face.embedding);
-      const vote = { identity: outcome.decision === 'unknown' ? null : outcome.identity ?? null, distance: outcome.d1, weight: face.quality.interEyePx, outcome };
-      items.push({ box: face.box, observation: { embedding: face.embedding, vote } });
+      const identity = outcome.decision === 'unknown' ? null : outcome.identity ?? null;
+      const vote = { identity, distance: outcome.d1, weight: face.quality.interEyePx, refused: outcome.decision === 'deny', outcome };
+      items.push({ box: face.box, observation: { embedding: face.embedding, vote, embedded } });
     }
-    metrics.stageMs.observe({ stage: 'match' }, performance.now() - t0);
+    metrics.stageMs.observe({ stage: 'match' }, performance.now() - t2);
     const tracks = this.#tracker.update(items);
+    if (this.ports.liveness) await this.#scoreLiveness(frame, detected, items, tracks);
     for (const track of tracks) {
       if (track.decided) continue;
       const votes = track.observations.flatMap((o) => (o.vote ? [o.vote] : []));
-      const v = voteTrack(votes, this.opts);
-      if (v.kind === 'pending') continue;
+      const a = judgeTrack(votes, this.#liveness.get(track) ?? [], this.opts);
+      if (a.kind === 'wait') continue;
       track.decided = true;
-      if (v.kind === 'unknown') {
-        await this.#decide({ decision: 'unknown', identity: null, distance: Math.min(...votes.map((o) => o.distance)), track: track.id, frames: v.frames }, capturedAt);
+      if (a.kind === 'unknown') {
+        await this.#decide({ decision: 'unknown', identity: null, distance: Math.min(...votes.map((o) => o.distance)), track: track.id, frames: a.frames }, capturedAt);
         continue;
       }
-      const last = [...votes].reverse().find((o) => o.identity === v.identity);
-      const outcome = last?.outcome;
+      if (a.kind === 'attack') {
+        // Not behind the per-identity cooldown: an attack must neither be hidden by a recent grant
+        // nor use up the real person's turn. Once per track (the track is now decided).
+        metrics.presentationAttacks.inc();
+        await this.#decide({ decision: 'deny', identity: a.identity, distance: a.distance, reason: PRESENTATION_ATTACK, liveness: a.liveness.score, track: track.id, frames: a.frames }, capturedAt);
+        continue;
+      }
       // Cooldown per identity at this door: a person standing in view is announced once per period.
-      if (!this.#cooldown.take(v.identity, Date.now())) continue;
-      await this.#decide({ decision: outcome?.decision === 'deny' ? 'deny' : 'grant', identity: v.identity, distance: v.distance, reason: outcome?.reason, track: track.id, frames: v.frames }, capturedAt);
+      if (!this.#cooldown.take(a.identity, Date.now())) continue;
+      if (a.kind === 'refuse') {
+        const last = [...votes].reverse().find((o) => o.identity === a.identity);
+        await this.#decide({ decision: 'deny', identity: a.identity, distance: a.distance, reason: last?.outcome.reason, track: track.id, frames: a.frames }, capturedAt);
+      } else {
+        await this.#decide({ decision: 'grant', identity: a.identity, distance: a.distance, liveness: a.liveness?.score, track: track.id, frames: a.frames }, capturedAt);
+      }
     }
     this.lastFrameAt = Date.now();
     metrics.frameDone(this.lastFrameAt);
     metrics.stageMs.observe({ stage: 'frame' }, this.lastFrameAt - capturedAt);
-    this.ports.onFrameDone?.(this.lastFrameAt - capturedAt, result.faces.length);
+    this.ports.onFrameDone?.(this.lastFrameAt - capturedAt, detected.length, {
+      faces: detected.length, embedded: analyzed.length, detectMs: t1 - t0, embedMs: t2 - t1, detectCpuMs, embedCpuMs, cpuMs: cpuMsSince(cpu0),
+    });
   }
 
-  async #decide(d: Pick<DecisionRecord, 'decision' | 'identity' | 'distance' | 'reason' | 'track' | 'frames'>, capturedAt: number): Promise<void> {
+  /**
+   * Scores the faces that can still open the door: usable, matched to an identity the matcher would
+   * grant, on a track not yet decided. One face at a time (the scorer reuses its input buffer). A
+   * failed score is counted and left out: no evidence never counts as live.
+   */
+  async #scoreLiveness(frame: Frame, faces: readonly DetectedFace[], items: readonly { observation: Observation }[], tracks: readonly Track<Observation>[]): Promise<void> {
+    const port = this.ports.liveness!;
+    const { metrics } = this.ports;
+    for (let i = 0; i < tracks.length; i++) {
+      const track = tracks[i];
+      const vote = items[i].observation.vote;
+      if (track.decided || !vote || vote.identity === null || vote.refused) continue;
+      const t0 = performance.now();
+      let score: number;
+      try {
+        score = await port.score(frame, faces[i]);
+      } catch (e) {
+        metrics.errors.inc({ area: 'liveness' });
+        this.ports.logger.warn('liveness scoring failed', { track: track.id, error: errorMessage(e) });
+        continue;
+      }
+      metrics.livenessMs.observe(performance.now() - t0);
+      const scores = this.#liveness.get(track) ?? [];
+      scores.push(score);
+      if (scores.length > this.#livenessWindow) scores.shift();
+      this.#liveness.set(track, scores);
+    }
+  }
+
+  async #decide(d: Pick<DecisionRecord, 'decision' | 'identity' | 'distance' | 'reason' | 'liveness' | 'track' | 'frames'>, capturedAt: number): Promise<void> {
     const record: DecisionRecord = {
       threshold: this.opts.threshold, model: this.opts.modelId,
       latencyMs: Date.now() - capturedAt, ...d, distance: Math.round(d.distance * 1e4) / 1e4,
     };
     if (record.reason === undefined) delete record.reason;
+    if (record.liveness === undefined) delete record.liveness;
+    else record.liveness = Number(record.liveness.toPrecision(4)); // as published (attack scores sit near 1e-5)
     const { metrics } = this.ports;
     metrics.decisions.inc({ decision: record.decision, reason: record.reason ?? '' });
     metrics.stageMs.observe({ stage: 'frame_to_decision' }, record.latencyMs);

@@ -83,7 +83,9 @@ export class StreamSource extends CameraSource {
       if (this.#child !== child) return;
       this.#child = undefined;
       if (this.#stopped) return;
-      this.setState('lost', `ffmpeg exited (${signal ?? code}): ${stderr.trim().split('\n').pop() ?? ''}`);
+      // ffmpeg echoes the input URL in its errors: drop user:password@ before it reaches logs.
+      const last = (stderr.trim().split('\n').pop() ?? '').replace(/\/\/[^@/\s]*@/g, '//');
+      this.setState('lost', `ffmpeg exited (${signal ?? code}): ${last}`);
       this.#scheduleRestart();
     });
   }

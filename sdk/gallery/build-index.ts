@@ -5,12 +5,15 @@
  * function runs inline where that does not matter.
  */
 import Database from 'better-sqlite3';
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import { FaceGateError, errorMessage } from '../errors.ts';
+import { GalleryCipher } from '../security/gallery-cipher.ts';
+import { SiteKey } from '../security/site-key.ts';
 import { HnswIndex, type HnswParams } from './hnsw-index.ts';
-import { blobToVector } from './vectors.ts';
 import { commitIndexFile, newIndexFileName } from './index-file.ts';
+import { plainCodec, sealedCodec } from './record-codec.ts';
+import { writeIndexFile, type IndexSeal } from './sealed-index.ts';
+import { indexedVectors } from './store.ts';
+import { runGalleryWorker } from './worker-run.ts';
 
 export interface BuildRequest {
   dbPath: string;
@@ -18,6 +21,8 @@ export interface BuildRequest {
   dim: number;
   params: HnswParams;
   centres: boolean;
+  /** Encrypted gallery: the site key's bytes (copied to the worker), gallery id and RAM directory. */
+  seal?: { key: Uint8Array; galleryId: string; ramDir: string };
 }
 
 export interface BuildResult {
@@ -33,12 +38,23 @@ export interface BuildResult {
 /** Builds, writes under a temporary name, fsyncs and renames; the sidecar is the caller's job. */
 export async function buildIndexFile(req: BuildRequest): Promise<BuildResult> {
   const t0 = performance.now();
-  const built = buildSync(req);
-  const { sha256, bytes } = await commitIndexFile(req.dir, built.tmpName, built.finalName);
-  return { file: built.finalName, sha256, bytes, generation: built.generation, count: built.count, buildMs: performance.now() - t0 };
+  const cipher = req.seal ? GalleryCipher.derive(new SiteKey(req.seal.key, 'site key'), req.seal.galleryId) : null;
+  req.seal?.key.fill(0); // SiteKey keeps its own copy; this one came through workerData
+  try {
+    const seal: IndexSeal | null = cipher && req.seal ? { cipher, ramDir: req.seal.ramDir } : null;
+    const built = buildSync(req, cipher);
+    const finalName = newIndexFileName(built.generation);
+    const tmpName = `${finalName}.tmp`;
+    await writeIndexFile(built.index, join(req.dir, tmpName), seal, true);
+    const { sha256, bytes } = await commitIndexFile(req.dir, tmpName, finalName);
+    return { file: finalName, sha256, bytes, generation: built.generation, count: built.count, buildMs: performance.now() - t0 };
+  } finally {
+    cipher?.destroy();
+  }
 }
 
-function buildSync(req: BuildRequest): { tmpName: string; finalName: string; generation: number; count: number } {
+function buildSync(req: BuildRequest, cipher: GalleryCipher | null): { index: HnswIndex; generation: number; count: number } {
+  const codec = cipher ? sealedCodec(cipher) : plainCodec;
   const db = new Database(req.dbPath, { readonly: true, fileMustExist: true });
   try {
     // One read transaction: the generation and the rows come from the same snapshot.
@@ -47,44 +63,16 @@ function buildSync(req: BuildRequest): { tmpName: string; finalName: string; gen
       const where = req.centres ? '' : " WHERE kind = 'sample'";
       const count = db.prepare(`SELECT COUNT(*) FROM templates${where}`).pluck().get() as number;
       const index = HnswIndex.create(req.dim, req.params, Math.max(1024, Math.ceil(count * 1.1)));
-      for (const r of db.prepare(`SELECT id, embedding FROM templates${where}`).iterate() as IterableIterator<{ id: number; embedding: Buffer }>) {
-        index.add(r.id, blobToVector(r.embedding, req.dim));
-      }
+      for (const r of indexedVectors(db, codec, req.dim, req.centres)) index.add(r.id, r.vector);
       return { generation, index, count };
     });
-    const { generation, index, count } = snapshot();
-    const finalName = newIndexFileName(generation);
-    const tmpName = `${finalName}.tmp`;
-    index.writeSync(join(req.dir, tmpName));
-    return { tmpName, finalName, generation, count };
+    return snapshot();
   } finally {
     db.close();
   }
 }
 
-/**
- * Runs buildIndexFile in a worker thread. The worker is started through tsx's loader (the SDK is
- * TypeScript executed by tsx), so it works both under `node --import tsx` and the bin.
- */
+/** Runs buildIndexFile in a worker thread (build-worker.ts). */
 export function buildIndexFileInWorker(req: BuildRequest): Promise<BuildResult> {
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL('./build-worker.ts', import.meta.url).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: req });
-    let settled = false;
-    worker.once('message', (msg: { ok: true; result: BuildResult } | { ok: false; error: string }) => {
-      settled = true;
-      if (msg.ok) resolve(msg.result);
-      else reject(new FaceGateError('FG_GALLERY', `index build failed: ${msg.error}`));
-    });
-    worker.once('error', (e) => {
-      if (!settled) reject(new FaceGateError('FG_GALLERY', `index build worker failed: ${errorMessage(e)}`, { cause: e }));
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new FaceGateError('FG_GALLERY', `index build worker exited with code ${code}`));
-      settled = true;
-    });
-  });
+  return runGalleryWorker<BuildResult>('./build-worker.ts', 'index build', req);
 }

@@ -5,6 +5,10 @@
  *
  * Removal is markDelete; deleted slots are reused by later additions (allowReplaceDeleted), so a
  * gallery with churn does not grow without bound. Capacity grows by resizeIndex.
+ *
+ * Erasure: markDelete alone leaves the vector in its slot, and so in every index file written
+ * afterwards. A removed label's slot is first overwritten with a random unit vector (hnswlib
+ * updates a live point in place), so neither memory nor a later file holds the template.
  */
 import hnswlib from 'hnswlib-node';
 import { FaceGateError, errorMessage } from '../errors.ts';
@@ -35,6 +39,28 @@ export interface LabelSet {
  * 2x slower and is 14% larger. M=16, ef=192: the cheapest setting that found every probe's
  * nearest template at 100k.
  */
+export interface LoadedIndex {
+  index: HnswIndex;
+  /** Labels expected but absent from the file (the caller adds them). */
+  missing: number[];
+  /** Live vectors in the file that the store no longer holds, scrubbed in memory: the file still has them. */
+  scrubbed: number;
+  /** Milliseconds of the synchronous part after hnswlib's read (label reconciliation). */
+  reconcileMs: number;
+}
+
+function noise(dim: number): number[] {
+  const v = new Array<number>(dim);
+  let s = 0;
+  for (let i = 0; i < dim; i++) {
+    v[i] = Math.random() * 2 - 1;
+    s += v[i] * v[i];
+  }
+  const inv = 1 / Math.sqrt(s || 1);
+  for (let i = 0; i < dim; i++) v[i] *= inv;
+  return v;
+}
+
 export const DEFAULT_HNSW_PARAMS: HnswParams = { m: 16, efConstruction: 200, ef: 192, seed: 100 };
 
 export class HnswIndex implements VectorIndex {
@@ -67,7 +93,7 @@ export class HnswIndex implements VectorIndex {
    * in the file but not expected are marked deleted; expected labels missing from the file are
    * returned so the caller can add them (repair of a stale file).
    */
-  static async load(file: string, dim: number, params: HnswParams, expectedLive: LabelSet): Promise<{ index: HnswIndex; missing: number[] }> {
+  static async load(file: string, dim: number, params: HnswParams, expectedLive: LabelSet): Promise<LoadedIndex> {
     const native = new HierarchicalNSW('l2', dim);
     try {
       await native.readIndex(file, true);
@@ -77,24 +103,22 @@ export class HnswIndex implements VectorIndex {
     if (native.getNumDimensions() !== dim) {
       throw new FaceGateError('FG_GALLERY_CORRUPT', `index file ${file} has dim ${native.getNumDimensions()}, expected ${dim}`);
     }
+    const t0 = performance.now();
     native.setEf(params.ef);
     const index = new HnswIndex(dim, params, native);
+    let scrubbed = 0;
     for (const label of native.getIdsList()) {
       if (expectedLive.has(label)) {
         index.#live.add(label);
         continue;
       }
-      try {
-        native.markDelete(label);
-      } catch {
-        // already marked deleted in the file
-      }
+      if (index.#scrub(label)) scrubbed++;
       index.#deletedHint.add(label);
       index.#deletedCount++;
     }
     const missing: number[] = [];
     for (const label of expectedLive.keys()) if (!index.#live.has(label)) missing.push(label);
-    return { index, missing };
+    return { index, missing, scrubbed, reconcileMs: performance.now() - t0 };
   }
 
   get size(): number {
@@ -152,9 +176,23 @@ export class HnswIndex implements VectorIndex {
     this.#live.add(label);
   }
 
+  /**
+   * Overwrites a live slot with noise and marks it deleted; false when it was already deleted
+   * (hnswlib refuses to update a deleted slot; ours were scrubbed before being marked).
+   */
+  #scrub(label: number): boolean {
+    try {
+      this.#native.addPoint(noise(this.dim), label, false);
+    } catch {
+      return false;
+    }
+    this.#native.markDelete(label);
+    return true;
+  }
+
   remove(label: number): boolean {
     if (!this.#live.has(label)) return false;
-    this.#native.markDelete(label);
+    if (!this.#scrub(label)) this.#native.markDelete(label);
     this.#live.delete(label);
     this.#deletedHint.add(label);
     this.#deletedCount++;

@@ -29,6 +29,8 @@ export interface Sidecar {
   centres: boolean;
   /** Live vectors in the file (slots may hold more, marked deleted). */
   count: number;
+  /** Encrypted gallery: key check value of the key the file is sealed under (absent: plain file). */
+  sealed?: string;
 }
 
 export function newIndexFileName(generation: number): string {
@@ -108,8 +110,9 @@ export async function removeSidecar(dir: string): Promise<void> {
   await unlink(join(dir, SIDECAR)).catch(() => undefined);
 }
 
-export function sidecarMatches(s: Sidecar, want: { galleryId: string; modelId: string; dim: number; params: HnswParams; centres: boolean; generation: number }): string | null {
+export function sidecarMatches(s: Sidecar, want: { galleryId: string; modelId: string; dim: number; params: HnswParams; centres: boolean; generation: number; sealed: string | null }): string | null {
   if (s.galleryId !== want.galleryId) return 'index belongs to another gallery';
+  if ((s.sealed ?? null) !== want.sealed) return want.sealed === null ? 'index file is sealed but the gallery is plain' : 'index file is not sealed under the gallery key';
   if (s.modelId !== want.modelId || s.dim !== want.dim) return 'index built for another model';
   if (s.m !== want.params.m || s.efConstruction !== want.params.efConstruction) return 'index built with other HNSW parameters';
   if (s.generation > want.generation) return `index generation ${s.generation} is ahead of the database (${want.generation})`;

@@ -12,3 +12,5 @@ export { buildIndexFile, buildIndexFileInWorker } from './build-index.ts';
 export { toUnitVector, centreOf } from './vectors.ts';
 export { enrolImages, identifyImages } from './image-jobs.ts';
 export type { FaceAnalyzer, LabeledImage, ProbeImage, ProbeResult, EnrolImagesResult, IdentifyOptions, ImageProblem } from './image-jobs.ts';
+export { rekeyGallery } from './rekey.ts';
+export type { RekeyResult } from './rekey.ts';

@@ -10,7 +10,11 @@ import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { FaceGateError, errorMessage } from '../errors.ts';
-import { blobToVector, vectorToBlob } from './vectors.ts';
+import { CIPHER_NAME, GalleryCipher } from '../security/gallery-cipher.ts';
+import type { SiteKey } from '../security/site-key.ts';
+import { plainCodec, sealedCodec, type IdentityRow, type RecordCodec, type TemplateKind } from './record-codec.ts';
+
+export type { IdentityRow } from './record-codec.ts';
 
 export const SCHEMA_VERSION = 1;
 
@@ -44,17 +48,6 @@ CREATE INDEX IF NOT EXISTS templates_identity ON templates(identity_id, kind);
 CREATE INDEX IF NOT EXISTS templates_digest ON templates(digest) WHERE kind = 'sample';
 `;
 
-export interface IdentityRow {
-  id: string;
-  name: string | null;
-  metadata: string;
-  enabled: number;
-  valid_from: number | null;
-  valid_until: number | null;
-  created: number;
-  updated: number;
-}
-
 export interface TemplateRow {
   id: number;
   identity_id: string;
@@ -75,6 +68,8 @@ export interface GalleryMeta {
   generation: number;
   version: number;
   centres: boolean;
+  /** Key check value of an encrypted gallery; null for a plain one. */
+  keyCheck: string | null;
 }
 
 export interface NewTemplate {
@@ -92,8 +87,21 @@ function corrupt(path: string, e: unknown): FaceGateError {
   return new FaceGateError('FG_GALLERY_CORRUPT', `gallery database ${path} is unreadable: ${errorMessage(e)}`, { cause: e });
 }
 
-/** Opens (or creates) the database; any SQLite failure at this point means a corrupt or foreign file. */
-export function openDatabase(path: string, create: { modelId: string; dim: number; centres: boolean } | null, readonly = false): { db: Database.Database; meta: GalleryMeta; created: boolean } {
+export interface OpenedDatabase {
+  db: Database.Database;
+  meta: GalleryMeta;
+  created: boolean;
+  codec: RecordCodec;
+  /** The gallery's cipher (encrypted gallery), for the index file. */
+  cipher: GalleryCipher | null;
+}
+
+/**
+ * Opens (or creates) the database; any SQLite failure at this point means a corrupt or foreign
+ * file. `key`: the site key. An encrypted gallery needs it and a plain one refuses it; a wrong key
+ * fails on the key check value — all before anything is written.
+ */
+export function openDatabase(path: string, create: { modelId: string; dim: number; centres: boolean } | null, readonly = false, key: SiteKey | null = null): OpenedDatabase {
   const exists = existsSync(path);
   if (!exists && !create) throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery at ${path} (create it with an enrolment)`);
   let db: Database.Database;
@@ -107,6 +115,8 @@ export function openDatabase(path: string, create: { modelId: string; dim: numbe
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
+      // Deleted rows are overwritten with zeros, not left in free pages (erasure of templates).
+      db.pragma('secure_delete = ON');
     }
     // Reading the schema touches page 1: a file that is not SQLite fails here.
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
@@ -124,10 +134,16 @@ export function openDatabase(path: string, create: { modelId: string; dim: numbe
       put.run('generation', '0');
       put.run('version', '0');
       put.run('centres', create.centres ? '1' : '0');
+      if (key) {
+        put.run('encryption', CIPHER_NAME);
+        put.run('key_check', GalleryCipher.derive(key, String(db.prepare("SELECT value FROM meta WHERE key = 'gallery_id'").pluck().get())).checkValue);
+      }
       db.exec('COMMIT');
       created = true;
     }
-    return { db, meta: readMeta(db, path), created };
+    const meta = readMeta(db, path);
+    const cipher = cipherFor(meta, key, path);
+    return { db, meta, created, codec: cipher ? sealedCodec(cipher) : plainCodec, cipher };
   } catch (e) {
     db.close();
     if (e instanceof FaceGateError) throw e;
@@ -148,22 +164,53 @@ export function readMeta(db: Database.Database, path = 'gallery'): GalleryMeta {
   const modelId = m.get('model_id');
   const galleryId = m.get('gallery_id');
   if (!modelId || !galleryId) throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery ${path}: meta model_id/gallery_id missing`);
-  return { schema, galleryId, modelId, dim: num('dim'), generation: num('generation'), version: num('version'), centres: m.get('centres') === '1' };
+  const keyCheck = m.get('key_check') ?? null;
+  if (keyCheck !== null && m.get('encryption') !== CIPHER_NAME) {
+    throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery ${path}: encryption '${m.get('encryption')}' unsupported (expected ${CIPHER_NAME})`);
+  }
+  return { schema, galleryId, modelId, dim: num('dim'), generation: num('generation'), version: num('version'), centres: m.get('centres') === '1', keyCheck };
 }
 
-/** Prepared statements over one connection. */
+/** The gallery's cipher, after checking the key against the stored check value. */
+export function cipherFor(meta: GalleryMeta, key: SiteKey | null, path: string): GalleryCipher | null {
+  if (meta.keyCheck === null) {
+    if (key) {
+      throw new FaceGateError('FG_GALLERY_KEY', `gallery ${path} is not encrypted but a key was given (${key.source}); open it without a key, `
+        + 'or encrypt it first: facegate gallery rekey --db <dir> --new-key-file <file>');
+    }
+    return null;
+  }
+  if (!key) {
+    throw new FaceGateError('FG_GALLERY_KEY', `gallery ${path} is encrypted: give its site key (--key-file <file> or the FACEGATE_GALLERY_KEY environment variable)`);
+  }
+  const cipher = GalleryCipher.derive(key, meta.galleryId);
+  if (!cipher.matches(meta.keyCheck)) {
+    cipher.destroy();
+    throw new FaceGateError('FG_GALLERY_KEY', `wrong key for gallery ${path} (${key.source} does not match the gallery's key check value); nothing was changed`);
+  }
+  return cipher;
+}
+
+/**
+ * Prepared statements over one connection. Every row passes through the codec: callers give and
+ * get plain ids, fields and vectors whether the gallery is plain or encrypted.
+ */
 export class GalleryStore {
   readonly db: Database.Database;
   readonly path: string;
+  readonly codec: RecordCodec;
   readonly #s;
+  /** Stored identity key -> identity id (encrypted galleries; the mapping never changes). */
+  readonly #ids = new Map<string, string>();
 
-  constructor(db: Database.Database, path: string) {
+  constructor(db: Database.Database, path: string, codec: RecordCodec = plainCodec) {
     this.db = db;
     this.path = path;
+    this.codec = codec;
     this.#s = {
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      deleteMeta: db.prepare('DELETE FROM meta WHERE key = ?'),
       identity: db.prepare('SELECT * FROM identities WHERE id = ?'),
       identities: db.prepare('SELECT * FROM identities ORDER BY id'),
       insertIdentity: db.prepare('INSERT INTO identities (id, name, metadata, enabled, valid_from, valid_until, created, updated) VALUES (@id, @name, @metadata, @enabled, @valid_from, @valid_until, @created, @updated)'),
@@ -178,16 +225,26 @@ export class GalleryStore {
       centreOf: db.prepare("SELECT id FROM templates WHERE identity_id = ? AND kind = 'centre'").pluck(),
       ownerOfDigest: db.prepare("SELECT identity_id FROM templates WHERE digest = ? AND kind = 'sample' LIMIT 1").pluck(),
       insertTemplate: db.prepare('INSERT INTO templates (identity_id, kind, embedding, model_id, dim, digest, source, quality, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertTemplateWithId: db.prepare('INSERT INTO templates (id, identity_id, kind, embedding, model_id, dim, digest, source, quality, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      nextTemplateId: db.prepare("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'templates'), 0), COALESCE((SELECT MAX(id) FROM templates), 0)) + 1").pluck(),
       deleteTemplate: db.prepare('DELETE FROM templates WHERE id = ?'),
-      vector: db.prepare('SELECT embedding FROM templates WHERE id = ?').pluck(),
+      vector: db.prepare('SELECT embedding, identity_id, kind FROM templates WHERE id = ?'),
       labels: db.prepare('SELECT id, identity_id, kind FROM templates INDEXED BY templates_identity').raw(),
       access: db.prepare('SELECT id, enabled, valid_from, valid_until FROM identities').raw(),
       identityIds: db.prepare('SELECT id FROM identities').pluck(),
     };
   }
 
+  get encrypted(): boolean {
+    return this.codec.encrypted;
+  }
+
   setMeta(key: string, value: string | number): void {
     this.#s.setMeta.run(key, String(value));
+  }
+
+  deleteMeta(key: string): void {
+    this.#s.deleteMeta.run(key);
   }
 
   /** Changes when another connection commits (not on this connection's own commits). */
@@ -199,26 +256,51 @@ export class GalleryStore {
     return readMeta(this.db, this.path);
   }
 
+  /** Digest of a unit vector as stored in the digest column (keyed when encrypted). */
+  digest(v: Float32Array): string {
+    return this.codec.digest(v);
+  }
+
+  #decodeIdentity(stored: IdentityRow): IdentityRow {
+    const row = this.codec.decodeIdentity(stored);
+    if (this.codec.encrypted) this.#ids.set(stored.id, row.id);
+    return row;
+  }
+
+  /** Identity id of a stored identity key. */
+  #idOf(key: string): string {
+    if (!this.codec.encrypted) return key;
+    const known = this.#ids.get(key);
+    if (known !== undefined) return known;
+    const stored = this.#s.identity.get(key) as IdentityRow | undefined;
+    if (!stored) throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery ${this.path}: a template refers to a missing identity`);
+    return this.#decodeIdentity(stored).id;
+  }
+
   identity(id: string): IdentityRow | undefined {
-    return this.#s.identity.get(id) as IdentityRow | undefined;
+    const stored = this.#s.identity.get(this.codec.idKey(id)) as IdentityRow | undefined;
+    return stored ? this.#decodeIdentity(stored) : undefined;
   }
 
   identities(): IdentityRow[] {
-    return this.#s.identities.all() as IdentityRow[];
+    const rows = (this.#s.identities.all() as IdentityRow[]).map((r) => this.#decodeIdentity(r));
+    if (this.codec.encrypted) rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows;
   }
 
   insertIdentity(row: IdentityRow): void {
-    this.#s.insertIdentity.run(row);
+    this.#s.insertIdentity.run(this.codec.encodeIdentity(row));
   }
 
   updateIdentity(row: IdentityRow): void {
-    this.#s.updateIdentity.run(row);
+    this.#s.updateIdentity.run(this.codec.encodeIdentity(row));
   }
 
   /** Deletes the identity and (by cascade) its templates; returns the template ids that went. */
   deleteIdentity(id: string): number[] {
-    const ids = this.#s.labelIdsOf.all(id) as number[];
-    this.#s.deleteIdentity.run(id);
+    const key = this.codec.idKey(id);
+    const ids = this.#s.labelIdsOf.all(key) as number[];
+    this.#s.deleteIdentity.run(key);
     return ids;
   }
 
@@ -227,35 +309,50 @@ export class GalleryStore {
   }
 
   templatesOf(identityId: string): TemplateRow[] {
-    return this.#s.templatesOf.all(identityId) as TemplateRow[];
+    return (this.#s.templatesOf.all(this.codec.idKey(identityId)) as TemplateRow[])
+      .map((t) => ({ ...t, identity_id: identityId, source: this.codec.decodeSource(t.id, t.source) }));
   }
 
   sampleVectorsOf(identityId: string, dim: number): { id: number; digest: string; vector: Float32Array }[] {
-    const rows = this.#s.sampleVectorsOf.all(identityId) as { id: number; embedding: Buffer; digest: string }[];
-    return rows.map((r) => ({ id: r.id, digest: r.digest, vector: blobToVector(r.embedding, dim) }));
+    const key = this.codec.idKey(identityId);
+    const rows = this.#s.sampleVectorsOf.all(key) as { id: number; embedding: Buffer; digest: string }[];
+    return rows.map((r) => ({ id: r.id, digest: r.digest, vector: this.codec.decodeVector(r.id, key, 'sample', r.embedding, dim) }));
   }
 
   /** (id, digest) of the identity's samples: what a sync diff needs, without reading the blobs. */
   sampleDigestsOf(identityId: string): [number, string][] {
-    return this.#s.sampleDigestsOf.all(identityId) as [number, string][];
+    return this.#s.sampleDigestsOf.all(this.codec.idKey(identityId)) as [number, string][];
   }
 
   sampleRowsOf(identityId: string, dim: number): { id: number; vector: Float32Array; modelId: string; source: string | null; quality: number | null; created: number }[] {
-    const rows = this.#s.sampleRowsOf.all(identityId) as { id: number; embedding: Buffer; model_id: string; source: string | null; quality: number | null; created: number }[];
-    return rows.map((r) => ({ id: r.id, vector: blobToVector(r.embedding, dim), modelId: r.model_id, source: r.source, quality: r.quality, created: r.created }));
+    const key = this.codec.idKey(identityId);
+    const rows = this.#s.sampleRowsOf.all(key) as { id: number; embedding: Buffer; model_id: string; source: string | null; quality: number | null; created: number }[];
+    return rows.map((r) => ({ id: r.id, vector: this.codec.decodeVector(r.id, key, 'sample', r.embedding, dim), modelId: r.model_id,
+      source: this.codec.decodeSource(r.id, r.source), quality: r.quality, created: r.created }));
   }
 
   centreIdOf(identityId: string): number | undefined {
-    return this.#s.centreOf.get(identityId) as number | undefined;
+    return this.#s.centreOf.get(this.codec.idKey(identityId)) as number | undefined;
   }
 
+  /** Identity holding a sample with this digest (a digest from `digest()`). */
   ownerOfDigest(digest: string): string | undefined {
-    return this.#s.ownerOfDigest.get(digest) as string | undefined;
+    const key = this.#s.ownerOfDigest.get(digest) as string | undefined;
+    return key === undefined ? undefined : this.#idOf(key);
   }
 
   insertTemplate(t: NewTemplate): number {
-    const r = this.#s.insertTemplate.run(t.identityId, t.kind, vectorToBlob(t.embedding), t.modelId, t.embedding.length, t.digest, t.source, t.quality, t.created);
-    return Number(r.lastInsertRowid);
+    const key = this.codec.idKey(t.identityId);
+    if (!this.codec.encrypted) {
+      const r = this.#s.insertTemplate.run(key, t.kind, this.codec.encodeVector(0, key, t.kind, t.embedding), t.modelId, t.embedding.length, t.digest, t.source, t.quality, t.created);
+      return Number(r.lastInsertRowid);
+    }
+    // The sealed blob names its row id (AAD), so the id is fixed before the insert. The caller's
+    // transaction makes this read-then-insert atomic; AUTOINCREMENT still never reuses an id.
+    const id = this.#s.nextTemplateId.get() as number;
+    this.#s.insertTemplateWithId.run(id, key, t.kind, this.codec.encodeVector(id, key, t.kind, t.embedding), t.modelId, t.embedding.length, t.digest,
+      this.codec.encodeSource(id, t.source), t.quality, t.created);
+    return id;
   }
 
   deleteTemplate(id: number): void {
@@ -263,34 +360,42 @@ export class GalleryStore {
   }
 
   vector(id: number, dim: number): Float32Array | undefined {
-    const blob = this.#s.vector.get(id) as Buffer | undefined;
-    return blob ? blobToVector(blob, dim) : undefined;
+    const r = this.#s.vector.get(id) as { embedding: Buffer; identity_id: string; kind: TemplateKind } | undefined;
+    return r ? this.codec.decodeVector(id, r.identity_id, r.kind, r.embedding, dim) : undefined;
   }
 
   /** Every template's (id, identity, kind), as arrays (no per-row objects: this runs at every open). */
   labels(): [number, string, 'sample' | 'centre'][] {
-    return this.#s.labels.all() as [number, string, 'sample' | 'centre'][];
+    const rows = this.#s.labels.all() as [number, string, 'sample' | 'centre'][];
+    if (this.codec.encrypted) for (const r of rows) r[1] = this.#idOf(r[1]);
+    return rows;
   }
 
   /** (id, enabled, valid_from, valid_until) of every identity, as arrays. */
   access(): [string, number, number | null, number | null][] {
-    return this.#s.access.all() as [string, number, number | null, number | null][];
+    if (!this.codec.encrypted) return this.#s.access.all() as [string, number, number | null, number | null][];
+    return this.identities().map((r) => [r.id, r.enabled, r.valid_from, r.valid_until]);
   }
 
   identityIds(): string[] {
-    return this.#s.identityIds.all() as string[];
+    if (!this.codec.encrypted) return this.#s.identityIds.all() as string[];
+    return this.identities().map((r) => r.id);
   }
 
   /** Streams (id, vector) of every template that belongs in the index. */
   *indexedVectors(dim: number, centres: boolean): Generator<{ id: number; vector: Float32Array }> {
-    const sql = centres ? 'SELECT id, embedding FROM templates' : "SELECT id, embedding FROM templates WHERE kind = 'sample'";
-    for (const r of this.db.prepare(sql).iterate() as IterableIterator<{ id: number; embedding: Buffer }>) {
-      yield { id: r.id, vector: blobToVector(r.embedding, dim) };
-    }
+    yield* indexedVectors(this.db, this.codec, dim, centres);
   }
-
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+/** (id, vector) of every template that belongs in the index, on any connection (the build worker's too). */
+export function* indexedVectors(db: Database.Database, codec: RecordCodec, dim: number, centres: boolean): Generator<{ id: number; vector: Float32Array }> {
+  const sql = centres ? 'SELECT id, identity_id, kind, embedding FROM templates' : "SELECT id, identity_id, kind, embedding FROM templates WHERE kind = 'sample'";
+  for (const r of db.prepare(sql).iterate() as IterableIterator<{ id: number; identity_id: string; kind: TemplateKind; embedding: Buffer }>) {
+    yield { id: r.id, vector: codec.decodeVector(r.id, r.identity_id, r.kind, r.embedding, dim) };
   }
 }

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import type { Frame } from '../types.ts';
@@ -5,10 +6,28 @@ import { isRawFrame, rawToFrame, type ImageInput } from './raw-frame.ts';
 
 /** Decompression-bomb guard: 50 MP is far above any camera or photo we expect. */
 export const DEFAULT_MAX_PIXELS = 50_000_000;
+/** Encoded size bound, checked before sharp reads anything: no camera frame or photo comes near it. */
+export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface LoadFrameOptions {
   /** Refuse images with more pixels than this (FG_IMAGE_TOO_LARGE). */
   maxPixels?: number;
+  /** Refuse encoded files or buffers larger than this (FG_IMAGE_TOO_LARGE). */
+  maxBytes?: number;
+}
+
+/** Size and kind of a file before decoding: a FIFO or device would block or never end. */
+async function checkFile(path: string, maxBytes: number): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FaceGateError('FG_IMAGE_DECODE', `cannot read image ${path}: ${code === 'ENOENT' ? 'file not found' : errorMessage(e)}`, { cause: e, details: { image: path } });
+  }
+  if (!s.isFile()) throw new FaceGateError('FG_IMAGE_DECODE', `cannot read image ${path}: not a regular file`, { details: { image: path } });
+  if (s.size === 0) throw new FaceGateError('FG_IMAGE_DECODE', `cannot decode ${path}: empty file`, { details: { image: path } });
+  if (s.size > maxBytes) throw new FaceGateError('FG_IMAGE_TOO_LARGE', `${path} is ${s.size} bytes, over the ${maxBytes}-byte limit`, { details: { image: path } });
 }
 
 function describe(input: string | Uint8Array): string {
@@ -30,6 +49,9 @@ export async function loadFrame(input: ImageInput, opts: LoadFrameOptions = {}):
     throw new FaceGateError('FG_IMAGE_DECODE', `cannot decode ${what}: empty input`);
   }
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (typeof input === 'string') await checkFile(input, maxBytes);
+  else if (input.length > maxBytes) throw new FaceGateError('FG_IMAGE_TOO_LARGE', `${what} is over the ${maxBytes}-byte limit`);
   try {
     // failOn 'warning' (sharp's default) also rejects truncated JPEGs instead of returning grey rows.
     const { data, info } = await sharp(input, { limitInputPixels: maxPixels, failOn: 'warning' })

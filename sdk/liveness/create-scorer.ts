@@ -1,6 +1,7 @@
 import { FaceGateError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ModelPack } from '../runtime/pack.ts';
+import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { DetectedFace, Frame } from '../types.ts';
 import { FUSION } from './fusion.ts';
@@ -12,6 +13,11 @@ export interface LivenessScorerConfig {
   /** Default 'fr-liveness' (the best measured model; see docs/liveness.md). */
   model?: LivenessModelId;
   providers?: ExecutionProvider[];
+  /**
+   * Model build (default fp32). The default thresholds were measured on fp32 outputs; a reduced
+   * build moves the far-tail scores they sit in, so use one only after measuring it.
+   */
+  precision?: PrecisionSetting;
   logger?: Logger;
 }
 
@@ -63,12 +69,17 @@ class FusedScorer implements LivenessScorerWithEvidence {
   }
 }
 
+/** The pack models a liveness scorer needs (to tell whether a pack can run it before loading). */
+export function livenessPackIds(model: LivenessModelId): OnnxLivenessModel['packId'][] {
+  return model === 'fused' ? [...FUSION.components] : [model];
+}
+
 export async function createLivenessScorer(pack: ModelPack, config: LivenessScorerConfig = {}): Promise<LivenessScorerWithEvidence> {
   const id = config.model ?? 'fr-liveness';
   if (!LIVENESS_MODEL_IDS.includes(id)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `liveness model must be one of ${LIVENESS_MODEL_IDS.join(', ')}, got "${String(id)}"`);
   }
-  const opts = { providers: config.providers, logger: config.logger };
+  const opts = { providers: config.providers, precision: config.precision ?? 'fp32', logger: config.logger };
   const open = async (packId: OnnxLivenessModel['packId']) => {
     try {
       return await OnnxLivenessModel.create(pack, packId, opts);

@@ -1,5 +1,5 @@
 export { LIVENESS_MODEL_IDS, type LivenessModelId, type LivenessScorer } from './types.ts';
-export { createLivenessScorer, type LivenessScorerConfig, type LivenessScorerWithEvidence } from './create-scorer.ts';
+export { createLivenessScorer, livenessPackIds, type LivenessScorerConfig, type LivenessScorerWithEvidence } from './create-scorer.ts';
 export { OnnxLivenessModel, type LivenessModelOptions } from './onnx-liveness.ts';
 export { LIVENESS_RECIPES, DEFAULT_LIVENESS_THRESHOLDS, type LivenessModelRecipe } from './models.ts';
 export { FUSION } from './fusion.ts';

@@ -11,9 +11,10 @@ export interface LivenessModelRecipe {
   /** Make the box square on its longer side first. */
   square: boolean;
   /**
-   * Channel order actually fed. fr_liveness: BGR (a MiniFASNet-style net trained on OpenCV
-   * frames) gave AUC 1.000 vs 0.989 for RGB, and a wider live/attack margin; the manifest still
-   * says RGB, so the measured order is stated here.
+   * Channel order measured to work, which the pack manifest must state too (the tensor is filled
+   * from the manifest; a pack built from older specs is refused rather than fed the wrong order).
+   * fr_liveness: BGR (a MiniFASNet-style net trained on OpenCV frames) gave AUC 1.000 vs 0.985
+   * for RGB, and a far wider live/attack margin.
    */
   colour: 'RGB' | 'BGR';
 }

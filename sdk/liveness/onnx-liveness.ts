@@ -5,6 +5,7 @@ import { tensorDims, tensorTarget } from '../image/tensor-target.ts';
 import type { Logger } from '../logger.ts';
 import { inputName, outputName } from '../runtime/model-io.ts';
 import type { LoadedModel, ModelPack } from '../runtime/pack.ts';
+import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { DetectedFace, Frame } from '../types.ts';
 import { livenessCropRect } from './crop.ts';
@@ -13,6 +14,7 @@ import { antispoofEvidence, frLivenessEvidence } from './readout.ts';
 
 export interface LivenessModelOptions {
   providers?: ExecutionProvider[];
+  precision?: PrecisionSetting;
   logger?: Logger;
 }
 
@@ -42,7 +44,7 @@ export class OnnxLivenessModel {
       throw new FaceGateError('FG_MODEL_LOAD', `${recipe.packId}: manifest gives no fixed RGB input size (${JSON.stringify(pre.size)}, ${pre.colour})`);
     }
     this.#size = pre.size;
-    this.#dims = tensorDims({ ...pre, colour: recipe.colour }, 1, pre.size[0], pre.size[1]);
+    this.#dims = tensorDims(pre, 1, pre.size[0], pre.size[1]);
     this.#input = new Float32Array(this.#dims.reduce((a, b) => a * b, 1));
     this.#inputName = inputName(model.entry);
     this.#outputs = recipe.packId === 'fr-liveness' ? [outputName(model.entry, 'probs')] : [outputName(model.entry, 'clss'), outputName(model.entry, 'leaf')];
@@ -53,7 +55,10 @@ export class OnnxLivenessModel {
     if (!recipe) throw new FaceGateError('FG_CONFIG_INVALID', `no liveness recipe for model "${String(packId)}"`);
     const entry = pack.entry(packId);
     if (entry.role !== 'liveness') throw new FaceGateError('FG_CONFIG_INVALID', `model "${packId}" is a ${entry.role}, not a liveness model`);
-    const model = await pack.load(packId, { providers: opts.providers, logger: opts.logger });
+    if (entry.preprocess.colour !== recipe.colour) {
+      throw new FaceGateError('FG_MODEL_LOAD', `${packId}: the pack manifest feeds ${entry.preprocess.colour} but the model was measured on ${recipe.colour} input; the pack was built from older specs: rebuild it with \`npx facegate models build\``);
+    }
+    const model = await pack.load(packId, { providers: opts.providers, precision: opts.precision, logger: opts.logger });
     return new OnnxLivenessModel(model, recipe);
   }
 
@@ -70,7 +75,7 @@ export class OnnxLivenessModel {
       const pre = this.#model.entry.preprocess;
       const [w, h] = this.#size;
       const rect = livenessCropRect(box, r.cropScale, frame.width, frame.height, r.square);
-      resampleInto(frame, rect, tensorTarget(this.#input, { ...pre, colour: r.colour }, w, h));
+      resampleInto(frame, rect, tensorTarget(this.#input, pre, w, h));
       const out = await this.#model.session.run({ [this.#inputName]: new ort.Tensor('float32', this.#input, this.#dims) });
       const read = (name: string) => {
         const t = out[name];

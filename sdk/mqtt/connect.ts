@@ -42,10 +42,10 @@ export function mqttOptions(b: BrokerOptions, extra: Partial<IClientOptions> = {
   try {
     proto = new URL(b.url).protocol;
   } catch {
-    throw new FaceGateError('FG_CONFIG_INVALID', `MQTT broker URL "${b.url}" is not a URL (e.g. mqtt://host:1883 or mqtts://host:8883)`);
+    throw new FaceGateError('FG_CONFIG_INVALID', `MQTT broker URL "${redactUrl(b.url)}" is not a URL (e.g. mqtt://host:1883 or mqtts://host:8883)`);
   }
   if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:', 'tls:'].includes(proto)) {
-    throw new FaceGateError('FG_CONFIG_INVALID', `MQTT broker URL "${b.url}" has unsupported scheme ${proto} (use mqtt, mqtts, ws or wss)`);
+    throw new FaceGateError('FG_CONFIG_INVALID', `MQTT broker URL "${redactUrl(b.url)}" has unsupported scheme ${proto} (use mqtt, mqtts, ws or wss)`);
   }
   const o: IClientOptions = {
     protocolVersion: b.protocolVersion ?? 4,

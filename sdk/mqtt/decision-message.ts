@@ -42,6 +42,9 @@ export function ulidTime(id: string): number {
 
 export type DecisionKind = 'grant' | 'deny' | 'unknown';
 
+/** `reason` of a deny whose track did not look live (a photo or a screen held to the camera). */
+export const PRESENTATION_ATTACK = 'presentation_attack';
+
 export interface DecisionInput {
   decision: DecisionKind;
   /** Matched identity (null when unknown). */
@@ -50,7 +53,10 @@ export interface DecisionInput {
   distance: number | null;
   threshold: number;
   model: string;
+  /** Why: the matcher's reason for a deny (disabled, expired, ...) or PRESENTATION_ATTACK. */
   reason?: string;
+  /** Mean liveness score in [0, 1] of the frames the gate judged (absent when the gate is off). */
+  liveness?: number;
   camera?: string;
   ts?: Date;
   /** JPEG of the face; published only when the link is configured to include images. */
@@ -68,6 +74,7 @@ export const DecisionMessage = z.object({
   threshold: z.number(),
   model: z.string(),
   reason: z.string().optional(),
+  liveness: z.number().min(0).max(1).optional(),
   camera: z.string().optional(),
   image: z.string().optional(),
 }).strict();
@@ -92,6 +99,10 @@ export function buildDecisionMessage(input: DecisionInput, ctx: { site: string; 
     model: input.model,
   };
   if (input.reason !== undefined) msg.reason = input.reason;
+  if (input.liveness !== undefined) {
+    if (!(input.liveness >= 0 && input.liveness <= 1)) throw new FaceGateError('FG_INPUT_INVALID', `decision liveness must be in [0, 1], got ${input.liveness}`);
+    msg.liveness = Number(input.liveness.toPrecision(4)); // attack scores live in the far tail (1e-5)
+  }
   if (input.camera !== undefined) msg.camera = input.camera;
   if (ctx.includeImage && input.imageJpeg) msg.image = Buffer.from(input.imageJpeg).toString('base64');
   return msg;

@@ -22,8 +22,12 @@ import { EnrollmentSync, type SyncLimits, type SnapshotRequest } from './enrollm
 import type { EnrollmentTarget, SyncStateStore } from './enrollment-target.ts';
 import { haDiscoveryMessages } from './ha-discovery.ts';
 import { commandName, deviceTopics, haStatusTopic, HA_PREFIX, type DeviceTopics } from './topics.ts';
-import { statusMessage, type CameraState, type StatusInfo } from './status-message.ts';
-import { parseCommand, type CommandHandler, type CommandResult } from './commands.ts';
+import { redactUrl, statusMessage, type CameraState, type StatusInfo } from './status-message.ts';
+import { parseCommand, MAX_COMMAND_BYTES, type CommandHandler, type CommandResult } from './commands.ts';
+import { MAX_MESSAGE_BYTES } from './enrollment-messages.ts';
+
+/** Bound for any other subscribed topic (Home Assistant status: "online"/"offline"). */
+const MAX_OTHER_BYTES = 1024;
 
 export interface DeviceLinkOptions {
   broker: BrokerOptions;
@@ -179,7 +183,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     };
     c.on('connect', () => {
       this.#lastConnectError = '';
-      this.#log.info('mqtt connected', { broker: this.#o.broker.url });
+      this.#log.info('mqtt connected', { broker: redactUrl(this.#o.broker.url) });
       if (this.#o.announce ?? true) this.publishStatus();
       if (this.#o.homeAssistant) this.publishDiscovery();
       this.#cursor = 0;
@@ -378,6 +382,13 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     const marker = this.#markers.get(topic);
     if (marker) {
       marker();
+      return;
+    }
+    // Size first, before any decoding: each topic kind has a payload bound.
+    const limit = this.enrollment?.matches(topic) ? MAX_MESSAGE_BYTES : commandName(this.topics, topic) !== undefined ? MAX_COMMAND_BYTES : MAX_OTHER_BYTES;
+    if (payload.length > limit) {
+      this.#log.warn('message rejected: too large', { topic, bytes: payload.length, limit });
+      this.publishEvent('message-rejected', { topic, reason: 'too-large', bytes: payload.length, limit });
       return;
     }
     if (this.enrollment?.matches(topic)) {

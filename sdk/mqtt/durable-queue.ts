@@ -66,6 +66,8 @@ export class DurableQueue {
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma('busy_timeout = 5000');
+      // Delivered decisions are deleted: overwrite them, they name identities.
+      db.pragma('secure_delete = ON');
       db.exec(`CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         id TEXT NOT NULL UNIQUE,

@@ -18,15 +18,18 @@ import { publishDelta, publishSnapshot, type DeltaPublished, type SnapshotPublis
 import type { TemplateEncoding } from './template-codec.ts';
 import type { SyncAppliedEvent, SyncRejectedEvent } from './enrollment-sync.ts';
 import { toTopicSegment } from './topics.ts';
+import type { SiteKey } from '../security/site-key.ts';
 
 export const SYNC_STATE_FILE = 'enrollment-sync.json';
 
 export async function publishGallery(o: {
   broker: BrokerOptions; site: string; galleryDir: string; privateKey: KeyObject;
   delta?: boolean; encoding?: TemplateEncoding; version?: number; timeoutMs?: number;
+  /** Site key of an encrypted gallery. */
+  galleryKey?: SiteKey | null;
 }): Promise<({ kind: 'snapshot' } & SnapshotPublished) | ({ kind: 'delta' } & DeltaPublished)> {
   if (!existsSync(join(o.galleryDir, GALLERY_DB))) throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery in ${o.galleryDir} (expected ${GALLERY_DB})`);
-  const target = await GalleryEnrollmentTarget.open(o.galleryDir, { gallery: { loadIndex: false, worker: false } });
+  const target = await GalleryEnrollmentTarget.open(o.galleryDir, { gallery: { loadIndex: false, worker: false, key: o.galleryKey } });
   const model = target.model()!;
   const records = target.exportRecords();
   await target.close();
@@ -57,9 +60,11 @@ export async function syncGallery(o: {
   broker: BrokerOptions; site: string; galleryDir: string; publicKeys: readonly KeyObject[];
   device?: string; modelId?: string; dim?: number; once: boolean; timeoutMs?: number; logger?: Logger;
   signal?: AbortSignal; onApplied?: (e: SyncAppliedEvent) => void; onRejected?: (e: SyncRejectedEvent) => void;
+  /** Site key of an encrypted gallery (also used to create one). */
+  galleryKey?: SiteKey | null;
 }): Promise<SyncResult> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const target = await GalleryEnrollmentTarget.open(o.galleryDir, { modelId: o.modelId, dim: o.dim, gallery: { loadIndex: false, worker: false, logger: o.logger } });
+  const target = await GalleryEnrollmentTarget.open(o.galleryDir, { modelId: o.modelId, dim: o.dim, gallery: { loadIndex: false, worker: false, logger: o.logger, key: o.galleryKey } });
   const device = o.device ?? toTopicSegment(`sync-${hostname()}`);
   const rejections: SyncRejectedEvent[] = [];
   let link: DeviceLink | undefined;

@@ -4,12 +4,12 @@
  * that also records the sync version, so an apply is all-or-nothing.
  *
  * An empty device may have no gallery yet: the target then reports no model and creates the
- * gallery with the model named by the first verified snapshot.
+ * gallery with the model named by the first verified snapshot (encrypted when `gallery.key` is
+ * given). Everything goes through Gallery, so an encrypted gallery works the same way.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gallery, GALLERY_DB, type GalleryOptions, type IdentityInfo, type IdentityInput } from '../gallery/index.ts';
-import { openDatabase, GalleryStore } from '../gallery/store.ts';
 import { FaceGateError } from '../errors.ts';
 import type { EnrollmentDelta, EnrollmentModel, EnrollmentTarget } from './enrollment-target.ts';
 import type { IdentityAttributes, TemplateRecord } from './template-codec.ts';
@@ -83,24 +83,15 @@ export class GalleryEnrollmentTarget implements EnrollmentTarget {
     });
   }
 
-  /**
-   * Every identity with its sample templates. The Gallery class has no public reader for
-   * template vectors, so this reads them through the store module on a read-only connection.
-   */
+  /** Every identity with its sample templates (decrypted by the gallery when it is encrypted). */
   exportRecords(): TemplateRecord[] {
     const g = this.#gallery;
     if (!g) return [];
-    const { db } = openDatabase(join(this.dir, GALLERY_DB), null, true);
-    const store = new GalleryStore(db, join(this.dir, GALLERY_DB));
-    try {
-      return g.list().map((info) => ({
-        identity: info.id,
-        attributes: attributesOf(info),
-        templates: store.sampleVectorsOf(info.id, g.dim).map((s) => s.vector),
-      }));
-    } finally {
-      store.close();
-    }
+    return g.list().map((info) => ({
+      identity: info.id,
+      attributes: attributesOf(info),
+      templates: g.templates(info.id).map((t) => t.embedding),
+    }));
   }
 
   async close(): Promise<void> {

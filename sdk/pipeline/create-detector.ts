@@ -22,6 +22,8 @@ export interface DetectorConfig {
   mtcnnThresholds?: [number, number, number];
   /** RFB score threshold (default 0.65). */
   rfbThreshold?: number;
+  /** ORT intra-op threads per session (default 1). */
+  threads?: number;
   logger?: Logger;
 }
 
@@ -45,7 +47,7 @@ export async function createDetector(config: DetectorConfig = {}, pack?: ModelPa
   if (!DETECTOR_KINDS.includes(kind)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `detector must be one of ${DETECTOR_KINDS.join(', ')}, got "${String(kind)}"`);
   }
-  const p = pack ?? (await openPack(config.packDir, { precision: config.precision, logger: config.logger }));
+  const p = pack ?? (await openPack(config.packDir, { precision: config.precision, intraOpThreads: config.threads, logger: config.logger }));
   try {
     if (kind === 'mtcnn') {
       const det = await MtcnnDetector.create(p, {

@@ -5,7 +5,7 @@ import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
-import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder } from '../types.ts';
+import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder, Frame } from '../types.ts';
 import { centreCropFace } from './centre-crop.ts';
 import { createDetector, explainMissing, openPack, type DetectorKind } from './create-detector.ts';
 import { mostCentralFace } from './face-choice.ts';
@@ -27,6 +27,8 @@ export interface PipelineConfig {
   rfbThreshold?: number;
   /** Decoder pixel limit (default 50 MP). */
   maxPixels?: number;
+  /** ORT intra-op threads per session (default 1: several sessions share a 2-core terminal). */
+  threads?: number;
   logger?: Logger;
 }
 
@@ -42,11 +44,26 @@ export interface AnalyzeOptions {
   maxFaces?: number;
 }
 
+/** The first half of analyze(): the decoded frame and its detections (score order). */
+export interface DetectResult {
+  frame: Frame;
+  faces: DetectedFace[];
+  timings: { decodeMs: number; detectMs: number };
+}
+
 export interface Pipeline {
   readonly detector: Detector;
   readonly embedder: Embedder;
   readonly modelId: string;
   analyze(input: ImageInput, opts?: AnalyzeOptions): Promise<AnalyzeResult & { fallback?: FallbackUsed }>;
+  /** Decode + detect only (no fallback): analyze() without the embedding half. */
+  detect(input: ImageInput): Promise<DetectResult>;
+  /**
+   * The embedding half of analyze(): aligns and embeds the given faces of a decoded frame and
+   * measures their quality, exactly as analyze() does. Lets a caller (the device loop) embed
+   * only the faces that need it.
+   */
+  embedFaces(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]>;
   release(): Promise<void>;
 }
 
@@ -56,7 +73,7 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
   if (!EMBEDDER_IDS.includes(embedderId)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `embedder must be one of ${EMBEDDER_IDS.join(', ')}, got "${String(embedderId)}"`);
   }
-  const pack = await openPack(config.packDir, { precision: config.precision, logger: config.logger });
+  const pack = await openPack(config.packDir, { precision: config.precision, intraOpThreads: config.threads, logger: config.logger });
   const det = await createDetector(config, pack);
   let embedder: OnnxEmbedder;
   try {
@@ -68,16 +85,35 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
   }
   const decodeOpts: LoadFrameOptions = { maxPixels: config.maxPixels };
 
+  async function detect(input: ImageInput): Promise<DetectResult> {
+    const t0 = performance.now();
+    const frame = await loadFrame(input, decodeOpts);
+    const t1 = performance.now();
+    const faces = await det.detector.detect(frame);
+    return { frame, faces, timings: { decodeMs: t1 - t0, detectMs: performance.now() - t1 } };
+  }
+
+  async function embedFaces(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]> {
+    const embedded = await embedder.embedFaces(frame, faces.map((f) => f.landmarks5));
+    return faces.map((f, i) => ({
+      ...f,
+      quality: faceQuality(f.box, f.landmarks5, embedded[i].blur),
+      embedding: embedded[i].embedding,
+    }));
+  }
+
   return {
     detector: det.detector,
     embedder,
     modelId: embedder.modelId,
+    detect,
+    embedFaces,
 
     async analyze(input, opts = {}) {
-      const t0 = performance.now();
-      const frame = await loadFrame(input, decodeOpts);
+      const d = await detect(input);
+      const { frame } = d;
       const t1 = performance.now();
-      let faces: DetectedFace[] = await det.detector.detect(frame);
+      let faces: DetectedFace[] = d.faces;
       let fallback: FallbackUsed | undefined;
       if (opts.fallback) {
         fallback = 'none';
@@ -95,18 +131,14 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
       }
       if (opts.maxFaces !== undefined) faces = faces.slice(0, Math.max(0, opts.maxFaces));
       const t2 = performance.now();
-      const embedded = await embedder.embedFaces(frame, faces.map((f) => f.landmarks5));
-      const t3 = performance.now();
-      const analyzed: AnalyzedFace[] = faces.map((f, i) => ({
-        ...f,
-        quality: faceQuality(f.box, f.landmarks5, embedded[i].blur),
-        embedding: embedded[i].embedding,
-      }));
+      const analyzed = await embedFaces(frame, faces);
+      const embedMs = performance.now() - t2;
+      const detectMs = d.timings.detectMs + (t2 - t1);
       return {
         width: frame.width,
         height: frame.height,
         faces: analyzed,
-        timings: { decodeMs: t1 - t0, detectMs: t2 - t1, embedMs: t3 - t2, totalMs: t3 - t0 },
+        timings: { decodeMs: d.timings.decodeMs, detectMs, embedMs, totalMs: d.timings.decodeMs + detectMs + embedMs },
         ...(fallback ? { fallback } : {}),
       };
     },

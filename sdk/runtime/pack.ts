@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { FaceGateError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { PRECISIONS, type GraphOptLevel, type PackEntry, type PackManifest, type Precision, type PrecisionSetting } from './model-types.ts';
-import { openSession, type ExecutionProvider, type OpenedSession, type SessionOptions } from './session.ts';
+import { checkThreads, openSession, type ExecutionProvider, type OpenedSession, type SessionOptions } from './session.ts';
 
 export interface LoadedModel extends OpenedSession {
   entry: PackEntry;
@@ -21,6 +21,8 @@ export interface LoadOptions extends Omit<SessionOptions, 'expectedSha256' | 'op
 export interface PackDefaults {
   /** Precision for every load() that does not name one. */
   precision?: PrecisionSetting;
+  /** ORT intra-op threads for every load() that does not name them (the session default is 1). */
+  intraOpThreads?: number;
   logger?: Logger;
 }
 
@@ -84,6 +86,7 @@ export class ModelPack {
       throw new FaceGateError('FG_MODEL_LOAD', `model pack manifest has an unknown format: ${path}`);
     }
     if (defaults.precision !== undefined) resolvePrecision(defaults.precision); // fail early on a bad value
+    if (defaults.intraOpThreads !== undefined) checkThreads(defaults.intraOpThreads);
     return new ModelPack(dir, manifest, defaults);
   }
 
@@ -112,7 +115,7 @@ export class ModelPack {
       const choice = chooseFile(entry, wanted);
       if (choice.reason) log.warn('model precision fallback', { model: id, requested: wanted, used: choice.precision, reason: choice.reason });
       const opened = await openSession(join(this.dir, choice.file), {
-        ...sessionOpts, providers, logger: log, optLevel: choice.optLevel, expectedSha256: choice.sha256,
+        ...sessionOpts, intraOpThreads: opts.intraOpThreads ?? this.defaults.intraOpThreads, providers, logger: log, optLevel: choice.optLevel, expectedSha256: choice.sha256,
       });
       return { ...opened, entry, precision: choice.precision, ...(choice.reason ? { precisionFallback: choice.reason } : {}) };
     };

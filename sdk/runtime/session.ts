@@ -25,12 +25,21 @@ export interface OpenedSession {
   loadMs: number;
 }
 
+/** Intra-op thread counts ORT accepts here: a whole number from 1 to 64. */
+export function checkThreads(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new FaceGateError('FG_CONFIG_INVALID', `intra-op threads must be a whole number from 1 to 64, got ${String(n)}`);
+  }
+  return n;
+}
+
 /**
  * Opens an ONNX Runtime session trying each execution provider in order. onnxruntime-node
  * throws for an unavailable provider instead of falling back, so we fall back ourselves.
  */
 export async function openSession(path: string, opts: SessionOptions = {}): Promise<OpenedSession> {
   const log = opts.logger ?? silentLogger;
+  const threads = checkThreads(opts.intraOpThreads ?? 1);
   const t0 = performance.now();
   let bytes: Buffer;
   try {
@@ -52,7 +61,7 @@ export async function openSession(path: string, opts: SessionOptions = {}): Prom
       const session = await ort.InferenceSession.create(bytes, {
         executionProviders: [provider],
         graphOptimizationLevel: opts.optLevel ?? 'extended',
-        intraOpNumThreads: opts.intraOpThreads ?? 1,
+        intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         // Spinning threads made every model ~3x slower with several sessions on 2 cores.

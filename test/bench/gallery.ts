@@ -4,7 +4,8 @@
  * a person), probes = a fresh template of an enrolled person.
  *
  *   node --import tsx test/bench/gallery.ts [--sizes 10000,100000] [--ef 16,32,64,128,256]
- *        [--m 16,32] [--queries 500] [--cutoff] [--no-gallery] [--json out.json]
+ *        [--m 16,32] [--queries 500] [--cutoff] [--no-gallery] [--gallery-only] [--sync-replace]
+ *        [--json out.json]
  *
  * Per size (each in its own process, so RSS is the size's own): exact search (the recall
  * reference), raw HNSW bulk insert per M, recall@1 and query p50/p99 per ef, index file write and
@@ -18,9 +19,11 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { ExactIndex } from '../../sdk/gallery/exact-index.ts';
 import { HnswIndex } from '../../sdk/gallery/hnsw-index.ts';
 import { Gallery } from '../../sdk/gallery/gallery.ts';
+import { silentLogger } from '../../sdk/logger.ts';
 import { syntheticPeople, euclidean } from '../unit/gallery/synthetic.ts';
 
 const DIM = 192;
@@ -120,6 +123,10 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
 
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-'));
   try {
+    if (flag('gallery-only')) {
+      out.gallery = await benchGallery(n, d, dir, queries);
+      return out;
+    }
     const hnsw: Record<string, unknown>[] = [];
     for (const m of ms) {
       const params = { m, efConstruction: 200, ef: 128, seed: 100 };
@@ -166,33 +173,70 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
   return out;
 }
 
+/** Largest event-loop gap (10 ms timer lateness) and longest GC pause since the last take(). */
+function stallProbe(): { take(): { maxGap: number; gcMax: number }; stop(): void } {
+  let maxGap = 0;
+  let gcMax = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last - 10);
+    last = now;
+  }, 10);
+  const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration); });
+  gc.observe({ entryTypes: ['gc'] });
+  return {
+    take() {
+      const r = { maxGap: Math.round(maxGap), gcMax: Math.round(gcMax) };
+      maxGap = 0;
+      gcMax = 0;
+      last = performance.now();
+      return r;
+    },
+    stop() {
+      clearInterval(timer);
+      gc.disconnect();
+    },
+  };
+}
+
 /** The Gallery end to end at the default parameters. */
 async function benchGallery(n: number, d: Data, dir: string, queries: number): Promise<Record<string, unknown>> {
   const gdir = join(dir, 'gallery');
-  const g = await Gallery.open(gdir, { modelId: 'bench-192', dim: DIM, create: true, centres: false });
+  // debug lines (the build's phase timings) go to stderr
+  const logger = { ...silentLogger, debug: (msg: string, fields?: Record<string, unknown>) => console.error(`[${n}] ${msg}`, JSON.stringify(fields)) };
+  const g = await Gallery.open(gdir, { modelId: 'bench-192', dim: DIM, create: true, centres: false, logger });
   const snapshot: { identity: { id: string }; templates: Float32Array[] }[] = [];
   for (let i = 0; i < n; i++) {
     const id = `p${d.owner[i]}`;
     if (snapshot.length && snapshot[snapshot.length - 1].identity.id === id) snapshot[snapshot.length - 1].templates.push(d.vectors[i]);
     else snapshot.push({ identity: { id }, templates: [d.vectors[i]] });
   }
+  // A frame loop stand-in: a 10 ms timer; its largest lateness is the longest the event loop was
+  // blocked. Major GC pauses are recorded beside it (they stall the loop too).
+  const probe = stallProbe();
+  const syncReplace = flag('sync-replace');
   const ts = performance.now();
-  g.replaceAll(snapshot, 1);
+  if (syncReplace) g.replaceAll(snapshot, 1);
+  else {
+    // searches keep answering (from the old gallery) while the replacement runs
+    let searches = 0;
+    const q = setInterval(() => { g.search(d.probes[searches++ % d.probes.length], 5); }, 50);
+    try {
+      await g.replaceAllAsync(snapshot, 1);
+    } finally {
+      clearInterval(q);
+    }
+  }
   const sqliteMs = performance.now() - ts;
-  // a frame loop stand-in: the largest timer delay while the worker builds the index
-  let maxLag = 0;
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    maxLag = Math.max(maxLag, now - last - 10);
-    last = now;
-  }, 10);
+  const replaceStall = probe.take();
   const tb = performance.now();
   const cb = process.cpuUsage();
   await g.whenIdle();
   const buildS = (performance.now() - tb) / 1000;
   const bc = process.cpuUsage(cb);
-  clearInterval(timer);
+  const buildStall = probe.take();
+  probe.stop();
   const kind = g.stats().index.kind;
   await g.close();
   const to = performance.now();
@@ -204,7 +248,8 @@ async function benchGallery(n: number, d: Data, dir: string, queries: number): P
   let right = 0;
   const tq = timeQueries(queries, (i) => { g2.search(d.probes[i], 5); });
   for (let i = 0; i < queries; i++) if (g2.search(d.probes[i], 5)[0].identityId === `p${d.probeOwner[i]}`) right++;
-  const res = { replace_all_sqlite_ms: Math.round(sqliteMs), worker_build_s: +buildS.toFixed(1), worker_build_cpu_s: +((bc.user + bc.system) / 1e6).toFixed(1), max_event_loop_lag_ms_during_build: Math.round(maxLag), index_kind: kind,
+  const res = { replace_all: syncReplace ? 'sync' : 'async', replace_all_ms: Math.round(sqliteMs), max_event_loop_gap_ms_during_replace: replaceStall.maxGap, gc_max_ms_during_replace: replaceStall.gcMax,
+    worker_build_s: +buildS.toFixed(1), worker_build_cpu_s: +((bc.user + bc.system) / 1e6).toFixed(1), max_event_loop_gap_ms_during_build: buildStall.maxGap, gc_max_ms_during_build: buildStall.gcMax, index_kind: kind,
     reopen_ms: Math.round(openMs), reopen_cpu_ms: Math.round((oc.user + oc.system) / 1000), reopen_state: st.index.state, search_k5: tq, identity_top1: +(right / queries).toFixed(4), rss_mb: rssMb() };
   console.error(`[${n}] gallery`, res);
   await g2.close();

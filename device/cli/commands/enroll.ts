@@ -6,8 +6,10 @@ import { FaceGateError } from '../../../sdk/errors.ts';
 import { enrolImages, type LabeledImage } from '../../../sdk/gallery/image-jobs.ts';
 import { createProgress } from '../../../calibration/progress.ts';
 import { num, openWithPipeline, readLabeledCsv, usage, type PipelineFlags } from '../gallery-cli.ts';
+import { galleryKey, type KeyFlags } from './key-flag.ts';
+import { auditIds, cliAudit, type AuditFlags } from '../../audit/device-audit.ts';
 
-export interface EnrollFlags extends PipelineFlags {
+export interface EnrollFlags extends PipelineFlags, KeyFlags, AuditFlags {
   db?: string;
   labeledCsv?: string;
   images?: string;
@@ -21,6 +23,7 @@ export interface EnrollFlags extends PipelineFlags {
 
 export default async function enroll(f: EnrollFlags, args: string[] = []): Promise<number> {
   if (!f.db) throw usage('--db <dir> is required');
+  const key = galleryKey(f);
   let items: LabeledImage[];
   if (f.labeledCsv) {
     if (f.id || args.length) throw usage('use either --labeled-csv or --id with image files, not both');
@@ -42,12 +45,14 @@ export default async function enroll(f: EnrollFlags, args: string[] = []): Promi
   }
   if (items.length === 0) throw new FaceGateError('FG_CSV_INVALID', `${f.labeledCsv}: no rows to enrol`);
 
-  const { gallery, pipeline } = await openWithPipeline(f.db, f, true);
+  const audit = await cliAudit(f, f.db); // before any change: a log in use stops the command
+  const { gallery, pipeline } = await openWithPipeline(f.db, f, true, key).catch(async (e: unknown) => { await audit?.close(); throw e; });
   try {
     const progress = createProgress(items.length, 'enrol', { enabled: f.progress !== false && items.length > 1 });
     const r = await enrolImages(gallery, pipeline, items, { fallback: f.fallback ?? false, name: f.name, onImage: () => progress.tick() });
     progress.done();
     await gallery.flush();
+    await audit?.append('identities-enrolled', { source: 'cli', ...auditIds(audit, items.map((it) => it.identity)), images: items.length, templates: r.templatesAdded, created: r.created });
     const stats = gallery.stats();
     const out = {
       db: f.db, model: gallery.modelId, images: items.length,
@@ -64,6 +69,7 @@ export default async function enroll(f: EnrollFlags, args: string[] = []): Promi
     }
     return r.templatesAdded + r.duplicates > 0 ? 0 : 1;
   } finally {
+    await audit?.close();
     await pipeline.release();
     await gallery.close();
   }

@@ -7,8 +7,9 @@ import { openSetSummary } from '../../../sdk/match/open-set.ts';
 import { defaultThreshold } from '../../../sdk/match/default-thresholds.ts';
 import { createProgress } from '../../../calibration/progress.ts';
 import { num, openWithPipeline, readProbesCsv, usage, type PipelineFlags } from '../gallery-cli.ts';
+import { galleryKey, type KeyFlags } from './key-flag.ts';
 
-export interface IdentifyFlags extends PipelineFlags {
+export interface IdentifyFlags extends PipelineFlags, KeyFlags {
   db?: string;
   probesCsv?: string;
   images?: string;
@@ -30,7 +31,7 @@ export default async function identify(f: IdentifyFlags): Promise<number> {
   const thresholdFlag = num('--threshold', f.threshold);
   if (thresholdFlag !== undefined && thresholdFlag <= 0) throw usage(`--threshold must be > 0, got ${f.threshold}`);
   const probes = await readProbesCsv(f.probesCsv, f.images);
-  const { gallery, pipeline } = await openWithPipeline(f.db, f, false);
+  const { gallery, pipeline } = await openWithPipeline(f.db, f, false, galleryKey(f));
   try {
     const threshold = thresholdFlag ?? defaultThreshold(gallery.modelId);
     const progress = createProgress(probes.length, 'identify', { enabled: f.progress !== false && probes.length > 1 });

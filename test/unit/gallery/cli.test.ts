@@ -7,20 +7,13 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
+import { cliPipelineFlags } from '../../helpers/cli-pipeline.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACK = join(ROOT, 'models', 'pack');
 const LFW = join(ROOT, '..', 'shared', 'data', 'lfw-dev');
 const NOFACE = join(ROOT, '..', 'shared', 'data', 'noface-dev', 'images', 'coffee.png');
 
-/** The default pipeline when its models are built, else RFB + fr_feature (ONNX, always in the pack). */
-function pipelineFlags(): string[] | null {
-  const has = (id: string) => existsSync(join(PACK, `${id}.onnx`));
-  if (has('mtcnn-pnet') && has('mtcnn-rnet') && has('mtcnn-onet') && has('mobilefacenet-192')) return [];
-  if (has('rfb-320') && has('landmark-68') && has('fr-feature-512')) return ['--detector', 'rfb', '--embedder', 'fr-feature-512'];
-  return null;
-}
-const FLAGS = pipelineFlags();
+const FLAGS = cliPipelineFlags();
 
 interface Run { code: number | null; json: Record<string, unknown>; stderr: string }
 

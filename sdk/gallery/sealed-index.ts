@@ -1,0 +1,89 @@
+/**
+ * HNSW index files of an encrypted gallery. hnswlib reads and writes only named files, so the
+ * plain graph passes through a private directory on a RAM file system (tmpfs/ramfs: never on the
+ * storage medium) and only its AES-GCM sealed form is written beside the database. Where no RAM
+ * file system exists the encrypted gallery writes no index file at all (see Gallery: it then
+ * searches exactly). Plain galleries read and write the file directly.
+ */
+import { readdirSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GalleryCipher } from '../security/gallery-cipher.ts';
+import { HnswIndex, type HnswParams, type LabelSet, type LoadedIndex } from './hnsw-index.ts';
+
+/** statfs f_type of the RAM file systems (linux/magic.h). */
+const RAM_FS = new Set([0x01021994 /* tmpfs */, 0x858458f6 /* ramfs */]);
+export const RAM_DIR_ENV = 'FACEGATE_RAM_DIR';
+const INDEX_AAD = 'hnsw-index';
+
+export interface IndexSeal {
+  cipher: GalleryCipher;
+  /** RAM directory for the plain graph while hnswlib reads or writes it. */
+  ramDir: string;
+}
+
+/** The RAM directory to use (FACEGATE_RAM_DIR, else /dev/shm), or null when it is not RAM-backed. */
+export function ramScratchDir(env: NodeJS.ProcessEnv = process.env): string | null {
+  const dir = env[RAM_DIR_ENV] || '/dev/shm';
+  try {
+    return RAM_FS.has(Number(statfsSync(dir).type)) ? dir : null;
+  } catch {
+    return null;
+  }
+}
+
+const PREFIX = 'facegate-index-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes plain-graph directories left in the RAM directory by processes that died mid-read or
+ * mid-write (the name carries the owner's pid; a live owner's directory is left alone).
+ */
+export function sweepRamDir(ramDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(ramDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = name.startsWith(PREFIX) ? /^(\d+)-/.exec(name.slice(PREFIX.length)) : null;
+    if (m && !alive(Number(m[1]))) rmSync(join(ramDir, name), { recursive: true, force: true });
+  }
+}
+
+async function withRamFile<T>(ramDir: string, fn: (plainPath: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(ramDir, `${PREFIX}${process.pid}-`)); // mode 0700
+  try {
+    return await fn(join(dir, 'index.bin'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Writes `index` to `dest` (sealed when `seal` is given). `sync`: hnswlib's blocking write (worker builds). */
+export async function writeIndexFile(index: HnswIndex, dest: string, seal: IndexSeal | null, sync = false): Promise<void> {
+  const write = async (path: string) => (sync ? index.writeSync(path) : index.writeAsync(path));
+  if (!seal) return write(dest);
+  await withRamFile(seal.ramDir, async (plain) => {
+    await write(plain);
+    await seal.cipher.sealFile(plain, dest, INDEX_AAD);
+  });
+}
+
+/** Loads an index file written by writeIndexFile (see HnswIndex.load for `expectedLive`). */
+export async function loadIndexFile(file: string, dim: number, params: HnswParams, expectedLive: LabelSet, seal: IndexSeal | null): Promise<LoadedIndex> {
+  if (!seal) return HnswIndex.load(file, dim, params, expectedLive);
+  return withRamFile(seal.ramDir, async (plain) => {
+    await seal.cipher.openFile(file, plain, INDEX_AAD);
+    return HnswIndex.load(plain, dim, params, expectedLive);
+  });
+}
