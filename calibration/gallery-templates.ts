@@ -8,6 +8,7 @@ import { FaceGateError } from '../sdk/errors.ts';
 import { GALLERY_DB } from '../sdk/gallery/gallery.ts';
 import { openDatabase, GalleryStore } from '../sdk/gallery/store.ts';
 import { centreOf } from '../sdk/gallery/vectors.ts';
+import type { SiteKey } from '../sdk/security/site-key.ts';
 
 export interface GalleryTemplates {
   dir: string;
@@ -21,10 +22,11 @@ export interface GalleryTemplates {
   centres: (Float32Array | null)[] | null;
 }
 
-export function readGalleryTemplates(dir: string): GalleryTemplates {
-  const { db, meta } = openDatabase(join(dir, GALLERY_DB), null, true);
+/** `key`: the site key of an encrypted gallery (records are opened read-only through its codec). */
+export function readGalleryTemplates(dir: string, key: SiteKey | null = null): GalleryTemplates {
+  const { db, meta, codec, cipher } = openDatabase(join(dir, GALLERY_DB), null, true, key);
   try {
-    const store = new GalleryStore(db, join(dir, GALLERY_DB));
+    const store = new GalleryStore(db, join(dir, GALLERY_DB), codec);
     const identities: string[] = [];
     const owner: number[] = [];
     const rows: Float32Array[] = [];
@@ -42,6 +44,7 @@ export function readGalleryTemplates(dir: string): GalleryTemplates {
     rows.forEach((v, i) => vectors.set(v, i * meta.dim));
     return { dir, modelId: meta.modelId, dim: meta.dim, identities, owner: Int32Array.from(owner), vectors, centres: meta.centres ? centres : null };
   } finally {
+    cipher?.destroy();
     db.close();
   }
 }

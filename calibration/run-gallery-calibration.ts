@@ -22,9 +22,12 @@ import {
 import { createProgress } from './progress.ts';
 import { writeReport, preflightReportDir } from './report/html-report.ts';
 import { writeConfigThreshold, preflightConfig, type WriteConfigResult } from './write-config.ts';
+import type { SiteKey } from '../sdk/security/site-key.ts';
 
 export interface GalleryCalibrateOptions {
   db: string;
+  /** Site key of an encrypted gallery. */
+  key?: SiteKey | null;
   probesCsv?: string;
   images?: string;
   detector?: DetectorName;
@@ -135,7 +138,7 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
   if (o.targetFar !== undefined && o.threshold !== undefined) throw new FaceGateError('FG_CLI_USAGE', 'use --target-far or --threshold, not both');
   if (o.probesCsv && !o.images) throw new FaceGateError('FG_CLI_USAGE', '--probes-csv needs --images <dir>');
   if (o.writeConfig && o.targetFar === undefined && o.threshold === undefined) throw new FaceGateError('FG_CLI_USAGE', '--write-config needs --target-far or --threshold');
-  const g: GalleryTemplates = readGalleryTemplates(o.db);
+  const g: GalleryTemplates = readGalleryTemplates(o.db, o.key ?? null);
   if (g.identities.length < 2) throw new FaceGateError('FG_CALIBRATION', `gallery ${o.db} holds ${g.identities.length} identity: impostor distances need at least two enrolled people`);
   const probes = o.probesCsv ? await loadProbesCsv(o.probesCsv, o.images!) : null;
   const gs = galleryScores(g);

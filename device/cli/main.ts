@@ -35,7 +35,7 @@ program.command('calibrate').description('measure verification accuracy and choo
   .option('--images <dir>', 'folder the CSV image paths are relative to')
   .option('--labeled-csv <csv>', 'labelled images: header identity,image')
   .option('--labeled-dir <dir>', 'labelled images: one sub-folder per person')
-  .option('--db <gallery>', 'gallery database (1:N calibration)').option('--probes-csv <csv>', 'probes for open-set 1:N')
+  .option('--db <gallery>', 'gallery database (1:N calibration)').option('--probes-csv <csv>', 'probes for open-set 1:N').option('--key-file <file>', KEY_FILE_HELP)
   .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512')
   .option('--flip', 'flip test-time augmentation').option('--limit <n>', 'evenly spaced subset of n pairs (labelled: n images, whole identities)')
   .option('--target-far <x>', 'choose the threshold for this false accept rate').option('--threshold <t>', 'evaluate this threshold')

@@ -5,6 +5,7 @@ import { runCalibration, type CalibrationResult } from '../../../calibration/run
 import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
 import { precisionFlag } from './precision-flag.ts';
 import { num, oneOf } from '../flag-values.ts';
+import { galleryKey } from './key-flag.ts';
 
 export interface CalibrateFlags {
   json?: boolean;
@@ -13,6 +14,7 @@ export interface CalibrateFlags {
   labeledCsv?: string;
   labeledDir?: string;
   db?: string;
+  keyFile?: string;
   probesCsv?: string;
   detector?: string;
   embedder?: string;
@@ -84,6 +86,7 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
   if (other.length) throw new FaceGateError('FG_CLI_USAGE', `--db does not combine with ${other.join(', ')}`);
   const r = await runGalleryCalibration({
     db: f.db!,
+    key: galleryKey(f),
     probesCsv: f.probesCsv,
     images: f.images,
     detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),

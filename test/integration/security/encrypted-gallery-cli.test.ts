@@ -134,6 +134,11 @@ test('encrypted gallery through the CLI: nothing readable on disk, counted with 
   r = cli(['identify', '--db', enc, '--key-file', keyA, '--probes-csv', join(tmp, 'probes.csv'), '--images', join(photos[1], '..'), '--json', ...FLAGS!]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal((r.json.results as { identity: string }[])[0].identity, PEOPLE[0].id);
+  // calibrate --db reads the sealed templates with the key, and refuses without it.
+  r = cli(['calibrate', '--db', enc, '--key-file', keyA, '--json', '--no-progress']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.identities, 2, r.stdout);
+  assert.equal(errorOf(cli(['calibrate', '--db', enc, '--json', '--no-progress'])).code, 'FG_GALLERY_KEY');
 
   // Erasure by the CLI on the plain control: the removed person's id and template are gone.
   const plainTemplates = await storedTemplates(plain, undefined);
