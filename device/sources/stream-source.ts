@@ -18,6 +18,9 @@ export function ffmpegArgs(o: StreamSourceOptions): string[] {
   const input: string[] = [];
   if (o.url.startsWith('rtsp://')) input.push('-rtsp_transport', 'tcp');
   if (o.url.startsWith('/dev/video')) input.push('-f', 'v4l2');
+  // MJPEG over HTTP carries no timestamps: ffmpeg would stamp it at 25 fps and the fps filter
+  // would then drop real frames (a 15 fps camera gave 9 fps). Arrival time is the frame's time.
+  if (/^https?:\/\//.test(o.url)) input.push('-use_wallclock_as_timestamps', '1');
   if (o.realtime) input.push('-re');
   return ['-hide_banner', '-loglevel', 'error', '-nostdin', ...input, '-i', o.url, '-an',
     '-vf', `fps=${o.fps},scale=${o.width}:${o.height}`, '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1'];
