@@ -3,6 +3,8 @@
  * Latest frame wins: a frame arriving while the pipeline is busy replaces the waiting one (counted
  * as dropped), so decisions are never made on stale frames. Stages are reached through small
  * ports so the loop can run on any detector/embedder/gallery/publisher the composition picks.
+ * Detection runs on every frame; embedding on every face of an undecided track, and only every few
+ * frames on a decided one (embed-reuse.ts: what it saves and how late a swap of people is seen).
  */
 import type { AnalyzedFace, Box, DetectedFace, Frame } from '../../sdk/types.ts';
 import type { Logger } from '../../sdk/logger.ts';

@@ -95,7 +95,9 @@ const result = {
   detect_ms_p50: median(stats.map((s) => s.detectMs)), detect_cpu_ms_mean: mean(stats.map((s) => s.detectCpuMs)),
   embed_ms_p50: median(embedding.map((s) => s.embedMs)), embed_cpu_ms_mean: mean(embedding.map((s) => s.embedCpuMs)),
   source_ffmpeg_cpu_percent: round((srcMs / 1000 / elapsed) * 100, 1),
-  rss_mb_first: rss[0]?.mb, rss_mb_last: rss.at(-1)?.mb, rss_samples: rss.length,
+  rss_mb_first: rss[0]?.mb, rss_mb_last: rss.at(-1)?.mb, rss_mb_min: Math.min(...rss.map((r) => r.mb)), rss_mb_max: Math.max(...rss.map((r) => r.mb)), rss_samples: rss.length,
+  // Second half vs first half of the run: a leak shows as a rise, startup allocation does not.
+  rss_mb_half_delta: rss.length >= 4 ? round(mean(rss.slice(rss.length >> 1).map((r) => r.mb)) - mean(rss.slice(0, rss.length >> 1).map((r) => r.mb)), 1) : null,
 };
 console.log(values.json ? JSON.stringify(result) : result);
 process.exit(0);

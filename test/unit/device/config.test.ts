@@ -24,6 +24,12 @@ test('defaults are filled in and relative paths resolve against the config file'
   assert.equal(cfg.pipeline.detector, 'mtcnn');
   assert.equal(cfg.decision.votes, 3);
   assert.equal(cfg.mqtt.url, undefined); // -> embedded broker
+  assert.equal(cfg.runtime.threads, 1);
+});
+
+test('runtime.threads: a whole number from 1, named when wrong', () => {
+  assert.equal(parseConfig({ ...minimal, runtime: { threads: 2 } }).runtime.threads, 2);
+  for (const threads of [0, 1.5]) assert.throws(() => parseConfig({ ...minimal, runtime: { threads } }), (e: unknown) => e instanceof FaceGateError && /runtime\.threads/.test(e.message));
 });
 
 test('every problem is reported as key: message', () => {
