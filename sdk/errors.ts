@@ -21,6 +21,7 @@ export type FaceGateErrorCode =
   | 'FG_GALLERY_NOT_FOUND'
   | 'FG_GALLERY_DUPLICATE'
   | 'FG_GALLERY_KEY'
+  | 'FG_GALLERY_BUSY'
   | 'FG_MQTT'
   | 'FG_SYNC_REJECTED'
   | 'FG_SOURCE'

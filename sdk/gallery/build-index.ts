@@ -33,6 +33,8 @@ export interface BuildResult {
   generation: number;
   count: number;
   buildMs: number;
+  /** Every label written to the file (saves the loader hnswlib's slow label listing). */
+  labels: Float64Array;
 }
 
 /** Builds, writes under a temporary name, fsyncs and renames; the sidecar is the caller's job. */
@@ -47,7 +49,7 @@ export async function buildIndexFile(req: BuildRequest): Promise<BuildResult> {
     const tmpName = `${finalName}.tmp`;
     await writeIndexFile(built.index, join(req.dir, tmpName), seal, true);
     const { sha256, bytes } = await commitIndexFile(req.dir, tmpName, finalName);
-    return { file: finalName, sha256, bytes, generation: built.generation, count: built.count, buildMs: performance.now() - t0 };
+    return { file: finalName, sha256, bytes, generation: built.generation, count: built.count, buildMs: performance.now() - t0, labels: Float64Array.from(built.index.labels()) };
   } finally {
     cipher?.destroy();
   }

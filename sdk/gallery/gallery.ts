@@ -12,6 +12,12 @@
  *
  * One process owns a gallery directory for writing at a time.
  *
+ * Large sync changes (applyChangesAsync / replaceAllAsync at >= bulkMin templates) commit in a
+ * worker thread on a second connection (bulk-apply.ts): the same one transaction, so a SIGKILL
+ * leaves the old or the new gallery. This connection writes nothing meanwhile (sync writers get
+ * FG_GALLERY_BUSY), searches keep serving the old state, and the new state is built aside in time
+ * slices and swapped in at once, so a frame loop on this event loop keeps running.
+ *
  * Encryption (opts.key): records and templates are sealed in SQLite (record-codec.ts) and the
  * index file is sealed (sealed-index.ts). Erasure: SQLite runs with secure_delete and a change
  * that removes anything is followed by a WAL checkpoint(TRUNCATE); removed HNSW slots are
@@ -26,9 +32,11 @@ import { aggregateByIdentity } from '../match/aggregate.ts';
 import type { MatchCandidate } from '../match/decide.ts';
 import { buildIndexFile, buildIndexFileInWorker, type BuildResult } from './build-index.ts';
 import { ExactIndex } from './exact-index.ts';
-import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from './hnsw-index.ts';
+import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams, type LoadedIndex } from './hnsw-index.ts';
 import { commitIndexFile, newIndexFileName, readSidecar, removeIndexFiles, removeSidecar, sha256File, sidecarMatches, writeSidecar, SIDECAR_FORMAT } from './index-file.ts';
 import { LiveIndex } from './live-index.ts';
+import { packUpserts, runBulkApply, type BulkResult } from './bulk-apply.ts';
+import { TimeSlice } from './time-slice.ts';
 import type { VectorIndex } from './vector-index.ts';
 import { GalleryStore, openDatabase, type GalleryMeta, type IdentityRow } from './store.ts';
 import { toUnitVector } from './vectors.ts';
@@ -49,6 +57,15 @@ export const GALLERY_DB = 'gallery.sqlite';
 export const DEFAULT_EXACT_BELOW = 2000;
 /** Additions per change above which HNSW inserts are deferred to a worker rebuild. */
 export const DEFAULT_INLINE_ADD_LIMIT = 256;
+/**
+ * applyChangesAsync/replaceAllAsync hand a change of at least this many templates (added, plus
+ * those held by a gallery being replaced) to the bulk worker; smaller ones commit inline. Inline
+ * commits cost ~110 us per template here (replaceAll of 100k: 11.2 s, test/bench/gallery.ts), so
+ * 256 stay near 30 ms, inside what a frame loop tolerates.
+ */
+export const DEFAULT_BULK_MIN = 256;
+/** Main-thread work between event-loop turns while preparing or adopting a bulk change. */
+const SLICE_MS = 8;
 
 export interface GalleryOptions {
   /** Required to create; when given for an existing gallery it must match. */
@@ -61,7 +78,9 @@ export interface GalleryOptions {
   exactBelow?: number;
   hnsw?: Partial<HnswParams>;
   inlineAddLimit?: number;
-  /** Build HNSW files in a worker thread (default true). */
+  /** Async changes of at least this many templates run in the bulk worker (DEFAULT_BULK_MIN). */
+  bulkMin?: number;
+  /** Build HNSW files, and apply bulk changes, in worker threads (default true). */
   worker?: boolean;
   /** false: open the records only (stats, list, remove) without loading the index. */
   loadIndex?: boolean;
@@ -181,6 +200,20 @@ export interface GalleryStats {
   };
 }
 
+/** Prepared upserts whose template vectors are views of `vectors`, in order. */
+interface Prepared {
+  upserts: PreparedUpsert[];
+  vectors: Float32Array;
+}
+
+/** Index changes made while a freshly built index is reconciled in slices. */
+interface Journal {
+  added: number[];
+  removed: number[];
+  /** The records were reloaded wholesale (refresh): reconcile in full. */
+  reset: boolean;
+}
+
 const ID_MAX = 256;
 const METADATA_MAX = 64 * 1024;
 
@@ -228,6 +261,7 @@ export class Gallery {
   readonly #params: HnswParams;
   readonly #exactBelow: number;
   readonly #inlineAddLimit: number;
+  readonly #bulkMin: number;
   readonly #useWorker: boolean;
   readonly #autoRefresh: boolean;
   readonly #log: Logger;
@@ -257,6 +291,16 @@ export class Gallery {
   /** Rewrites of the index file that take removed vectors off the disk. */
   #erasing: Promise<void> | null = null;
   #eraseAgain = false;
+  /** Async changes run one at a time, in call order. */
+  #asyncTail: Promise<unknown> = Promise.resolve();
+  /** A bulk change is in the worker or being adopted: this connection must not write meanwhile. */
+  #bulk: Promise<void> | null = null;
+  /** A finished build being swapped in (#adoptBuild). */
+  #adopting: Promise<void> | null = null;
+  /** Changes committed while a built index is being reconciled (see #adoptBuild). */
+  #journal: Journal | null = null;
+  /** What an adopted bulk change leaves to do once #bulk is cleared. */
+  #afterBulk: (() => void) | null = null;
 
   private constructor(dir: string, store: GalleryStore, meta: GalleryMeta, opts: GalleryOptions, cipher: GalleryCipher | null) {
     this.dir = dir;
@@ -267,6 +311,7 @@ export class Gallery {
     this.#params = { ...DEFAULT_HNSW_PARAMS, ...opts.hnsw };
     this.#exactBelow = opts.exactBelow ?? DEFAULT_EXACT_BELOW;
     this.#inlineAddLimit = opts.inlineAddLimit ?? DEFAULT_INLINE_ADD_LIMIT;
+    this.#bulkMin = opts.bulkMin ?? DEFAULT_BULK_MIN;
     this.#useWorker = opts.worker ?? true;
     this.#autoRefresh = opts.autoRefresh ?? true;
     this.#log = opts.logger ?? silentLogger;
@@ -420,12 +465,15 @@ export class Gallery {
    */
   refresh(): boolean {
     this.#checkOpen();
+    // During a bulk change the worker's commit is adopted by the bulk itself, in slices.
+    if (this.#bulk) return false;
     const dv = this.#store.dataVersion();
     if (dv === this.#dataVersion) return false;
     this.#dataVersion = dv;
     // Compare states, not generations: our own later commits may already have read theirs.
     this.#meta = this.#store.meta();
     this.#loadRecords();
+    if (this.#journal) this.#journal.reset = true;
     const index = this.#index;
     if (index) {
       const have = new Set(index.labels());
@@ -511,7 +559,11 @@ export class Gallery {
     return this.#applyPrepared(upserts, removes, version, changes.baseVersion, false);
   }
 
-  /** Replaces the whole gallery with a snapshot (identities not in it are removed), atomically. */
+  /**
+   * Replaces the whole gallery with a snapshot (identities not in it are removed), atomically.
+   * Holds the caller's thread for the whole transaction (11 s for 100k templates): a process with
+   * a frame loop uses replaceAllAsync.
+   */
   replaceAll(snapshot: { identity: IdentityInput; templates: EmbeddingInput[] }[], version?: number): ApplyResult {
     this.#checkOpen();
     const upserts = this.#prepareUpserts(snapshot);
@@ -519,12 +571,40 @@ export class Gallery {
   }
 
   /**
-   * Resolves when no background work runs: no index build (the overlay has been folded in) and no
-   * index-file rewrite after a removal (the removed templates are off the disk).
+   * applyChanges without holding the event loop: validation and packing run in time slices, a
+   * large change (>= bulkMin templates) commits in a worker thread on its own connection, and the
+   * in-memory state is rebuilt aside in slices and swapped in at once. Searches answer from the
+   * gallery as it was until the swap (removals may drop out of results a little earlier). Same
+   * all-or-nothing transaction, generation and erasure as applyChanges. While a bulk change runs,
+   * the synchronous writers (enroll, update, remove, applyChanges, replaceAll) refuse with
+   * FG_GALLERY_BUSY; async changes queue behind it.
+   */
+  applyChangesAsync(changes: GalleryChanges): Promise<ApplyResult> {
+    return this.#queued(async (slice) => {
+      const prepared = await this.#prepareUpsertsSliced(changes.upserts ?? [], slice);
+      const removes = (changes.removes ?? []).map(checkIdentityId);
+      const upserted = new Set(prepared.upserts.map((u) => u.fields.id));
+      for (const r of removes) if (upserted.has(r)) throw badInput(`identity '${r}' is both upserted and removed`);
+      return this.#applyMaybeBulk(prepared, removes, this.#checkVersion(changes.version), changes.baseVersion, false, slice);
+    });
+  }
+
+  /** replaceAll without holding the event loop (see applyChangesAsync). */
+  replaceAllAsync(snapshot: { identity: IdentityInput; templates: EmbeddingInput[] }[], version?: number): Promise<ApplyResult> {
+    return this.#queued(async (slice) => {
+      const prepared = await this.#prepareUpsertsSliced(snapshot, slice);
+      return this.#applyMaybeBulk(prepared, [], this.#checkVersion(version), undefined, true, slice);
+    });
+  }
+
+  /**
+   * Resolves when no background work runs: no bulk change, no index build (the overlay has been
+   * folded in) and no index-file rewrite after a removal (the removed templates are off the disk).
    */
   async whenIdle(): Promise<void> {
     for (;;) {
-      if (this.#build) await this.#build;
+      if (this.#bulk) await this.#bulk;
+      else if (this.#build) await this.#build;
       else if (this.#erasing) await this.#erasing;
       else return;
     }
@@ -553,6 +633,7 @@ export class Gallery {
   async close(): Promise<void> {
     if (this.#closed) return;
     try {
+      await this.#asyncTail;
       await this.whenIdle();
       if (this.#index && !this.#failure) await this.flush();
       while (this.#flushing) await this.#flushing;
@@ -627,20 +708,250 @@ export class Gallery {
   #prepareUpserts(list: readonly { identity: IdentityInput; templates: EmbeddingInput[] }[]): PreparedUpsert[] {
     if (!Array.isArray(list)) throw badInput('upserts must be an array');
     const seen = new Set<string>();
-    return list.map((u, i) => {
-      if (!u || typeof u !== 'object' || !u.identity) throw badInput(`upsert ${i}: expected { identity, templates }`);
-      const fields = this.#identityFields(u.identity);
-      if (seen.has(fields.id)) throw badInput(`identity '${fields.id}' appears twice in one change`);
-      seen.add(fields.id);
-      if (!Array.isArray(u.templates)) throw badInput(`upsert '${fields.id}': templates must be an array`);
-      const templates = u.templates.map((t: EmbeddingInput, j: number) => this.#prepare(t, `${fields.id} template ${j}`, {}));
-      return { fields, templates };
-    });
+    return list.map((u, i) => this.#prepareUpsert(u, i, seen));
+  }
+
+  /**
+   * Prepares in time slices, gathering every unit vector into one shared buffer (the templates
+   * hold views of it): 100k separate long-lived Float32Arrays made the garbage collector pause the
+   * event loop for 100+ ms, and the bulk worker reads the shared buffer without a copy.
+   */
+  async #prepareUpsertsSliced(list: readonly { identity: IdentityInput; templates: EmbeddingInput[] }[], slice: TimeSlice): Promise<Prepared> {
+    if (!Array.isArray(list)) throw badInput('upserts must be an array');
+    let total = 0;
+    for (const u of list) if (Array.isArray(u?.templates)) total += u.templates.length;
+    const dim = this.dim;
+    const vectors = new Float32Array(new SharedArrayBuffer(total * dim * 4));
+    const seen = new Set<string>();
+    const upserts: PreparedUpsert[] = new Array(list.length);
+    let at = 0;
+    for (let i = 0; i < list.length; i++) {
+      const u = this.#prepareUpsert(list[i], i, seen);
+      for (const t of u.templates) {
+        vectors.set(t.vector, at * dim);
+        t.vector = vectors.subarray(at * dim, (at + 1) * dim);
+        at++;
+      }
+      upserts[i] = u;
+      if (slice.due()) await slice.yield();
+    }
+    return { upserts, vectors };
+  }
+
+  #prepareUpsert(u: { identity: IdentityInput; templates: EmbeddingInput[] }, i: number, seen: Set<string>): PreparedUpsert {
+    if (!u || typeof u !== 'object' || !u.identity) throw badInput(`upsert ${i}: expected { identity, templates }`);
+    const fields = this.#identityFields(u.identity);
+    if (seen.has(fields.id)) throw badInput(`identity '${fields.id}' appears twice in one change`);
+    seen.add(fields.id);
+    if (!Array.isArray(u.templates)) throw badInput(`upsert '${fields.id}': templates must be an array`);
+    const templates = u.templates.map((t: EmbeddingInput, j: number) => this.#prepare(t, `${fields.id} template ${j}`, {}));
+    return { fields, templates };
   }
 
   #checkVersion(v: number | undefined): number | undefined {
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw badInput(`version must be a non-negative integer, got ${v}`);
     return v;
+  }
+
+  /** Runs an async change after those queued before it. */
+  #queued<T>(fn: (slice: TimeSlice) => Promise<T>): Promise<T> {
+    this.#checkOpen();
+    const run = this.#asyncTail.then(() => {
+      this.#checkOpen();
+      return fn(new TimeSlice(SLICE_MS));
+    });
+    this.#asyncTail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #applyMaybeBulk(prepared: Prepared, removes: string[], version: number | undefined, baseVersion: number | undefined, replace: boolean,
+    slice: TimeSlice): Promise<ApplyResult> {
+    const upserts = prepared.upserts;
+    const work = prepared.vectors.length / this.dim + removes.length + (replace ? this.#owner.size : 0);
+    if (work < this.#bulkMin || !this.#useWorker) {
+      if (slice.due()) await slice.yield();
+      return this.#applyPrepared(upserts, removes, version, baseVersion, replace);
+    }
+    if (this.#failure) throw new FaceGateError('FG_GALLERY', `gallery index failed earlier (${this.#failure.message}); reopen the gallery`);
+    this.refresh(); // mirror other processes' commits first (as #commit does)
+    let done!: () => void;
+    this.#bulk = new Promise<void>((resolve) => { done = resolve; });
+    try {
+      // Nothing may touch the index meanwhile: let a build being adopted and a started write finish
+      // (a build still in its worker, and a flush not yet writing, wait for this bulk instead).
+      for (;;) {
+        if (this.#adopting) await this.#adopting;
+        else if (this.#writing) await this.#writing;
+        else break;
+      }
+      const generationSeen = this.#meta.generation;
+      slice.restart();
+      const json = await packUpserts(upserts, slice);
+      const key = this.#key ? this.#key.exportBytes() : undefined;
+      let result: BulkResult;
+      try {
+        result = await runBulkApply({ dbPath: join(this.dir, GALLERY_DB), dim: this.dim, modelId: this.modelId, key, upserts: json, vectors: prepared.vectors,
+          removes, version, baseVersion, replace });
+      } finally {
+        key?.fill(0);
+      }
+      if (this.#closed) throw new FaceGateError('FG_GALLERY', 'gallery closed during a bulk change');
+      slice.restart();
+      try {
+        return await this.#adoptBulk(result, prepared.vectors, generationSeen, slice);
+      } catch (e) {
+        // Memory no longer matches the committed store: refuse to serve until reopened (which repairs).
+        this.#failure = e instanceof Error ? e : new Error(String(e));
+        throw new FaceGateError('FG_GALLERY', `index update failed after a bulk commit: ${errorMessage(e)}; reopen the gallery`, { cause: e });
+      }
+    } finally {
+      this.#bulk = null;
+      const after = this.#afterBulk;
+      this.#afterBulk = null;
+      if (after && !this.#closed && !this.#failure) after();
+      done();
+    }
+  }
+
+  /**
+   * Mirrors a committed bulk change: the new identity, label and index state is built aside in
+   * time slices (the old one keeps serving), then swapped in with plain assignments.
+   */
+  async #adoptBulk(r: BulkResult, vectors: Float32Array, generationSeen: number, slice: TimeSlice): Promise<ApplyResult> {
+    const dv = this.#store.dataVersion();
+    const meta = this.#store.meta();
+    // Another process committed around ours: the diff is not relative to our memory; the next
+    // refresh() reloads everything (rare: one process owns a gallery for writing).
+    const foreign = r.generationBefore !== generationSeen || meta.generation !== r.generation;
+    const ids = r.ids.length > 0 ? r.ids.split('\n') : [];
+    const dim = this.dim;
+    /** Vector of the i-th added template (a view: the indexes copy what they keep). */
+    const vectorOf = (i: number): Float32Array => {
+      const src = r.addedSrc[i];
+      if (src >= 0) return vectors.subarray(src * dim, (src + 1) * dim);
+      const c = -src - 1;
+      return r.centreVectors.subarray(c * dim, (c + 1) * dim);
+    };
+
+    const identities = new Map<string, IdentityState>();
+    for (const [id, st] of this.#identities) {
+      identities.set(id, st);
+      if (slice.due()) await slice.yield();
+    }
+    for (let k = 0; k < r.identityIdx.length; k++) {
+      const id = ids[r.identityIdx[k]];
+      const enabled = r.identityState[3 * k];
+      if (enabled < 0) identities.delete(id);
+      else {
+        const from = r.identityState[3 * k + 1];
+        const until = r.identityState[3 * k + 2];
+        identities.set(id, { enabled: enabled === 1, validFromMs: Number.isNaN(from) ? null : from, validUntilMs: Number.isNaN(until) ? null : until });
+      }
+      if (slice.due()) await slice.yield();
+    }
+    const owner = new Map<number, string>();
+    for (const [label, id] of this.#owner) {
+      owner.set(label, id);
+      if (slice.due()) await slice.yield();
+    }
+    const centreLabels = new Set(this.#centreLabels);
+    let removedSamples = 0;
+    for (const label of r.removed) {
+      if (!this.#centreLabels.has(label)) removedSamples++;
+      owner.delete(label);
+      centreLabels.delete(label);
+    }
+    /** Indexed additions: label -> position in the added arrays. */
+    const indexed = new Map<number, number>();
+    let addedSamples = 0;
+    for (let i = 0; i < r.addedLabels.length; i++) {
+      const label = r.addedLabels[i];
+      const centre = r.addedKind[i] === 1;
+      if (centre) centreLabels.add(label);
+      else addedSamples++;
+      if (!centre || meta.centres) {
+        owner.set(label, ids[r.addedOwner[i]]);
+        indexed.set(label, i);
+      }
+      if (slice.due()) await slice.yield();
+    }
+
+    const old = this.#index;
+    let next: LiveIndex | null = null;
+    let fresh = false;
+    if (old) {
+      let removedIndexed = 0;
+      for (const label of r.removed) if (old.has(label)) removedIndexed++;
+      // Most of an HNSW base going (a new snapshot): search the new set exactly until the worker
+      // rebuild lands, rather than scrubbing the old graph slot by slot (~1 ms each). The old
+      // native graph is then released unscrubbed (hnswlib frees it; nothing zeroes it), and its
+      // index file is deleted below.
+      fresh = old.base.kind === 'exact' || removedIndexed > old.base.size / 2;
+      if (fresh) {
+        const exact = new ExactIndex(this.dim, Math.max(64, owner.size));
+        for (const label of owner.keys()) {
+          const i = indexed.get(label);
+          const v = i !== undefined ? vectorOf(i) : (old.base instanceof ExactIndex ? old.base.vector(label) : undefined) ?? old.overlay.vector(label) ?? this.#store.vector(label, dim);
+          if (v) exact.add(label, v);
+          if (slice.due()) await slice.yield();
+        }
+        next = new LiveIndex(exact);
+      } else {
+        const overlay = new ExactIndex(this.dim, Math.max(16, indexed.size + old.overlay.size));
+        for (const label of old.overlay.labels()) {
+          const v = owner.has(label) ? old.overlay.vector(label) : undefined;
+          if (v) overlay.add(label, v);
+        }
+        for (const [label, i] of indexed) {
+          overlay.add(label, vectorOf(i));
+          if (slice.due()) await slice.yield();
+        }
+        // Removals go into the shared HNSW base now (each overwrites its slot: the costly part);
+        // the old state keeps serving, minus the removed templates.
+        for (const label of r.removed) {
+          while (this.#writing) await this.#writing;
+          old.remove(label);
+          if (slice.due()) await slice.yield();
+        }
+        while (this.#writing) await this.#writing;
+        next = new LiveIndex(old.base, overlay);
+      }
+    }
+
+    const sliceMaxMs = slice.maxHeldMs;
+    const swapStart = performance.now();
+    // The swap: no await from here on.
+    this.#identities = identities;
+    this.#owner = owner;
+    this.#centreLabels = centreLabels;
+    this.#meta = meta;
+    this.#dataVersion = foreign ? -1 : dv;
+    const erased = r.removed.length > 0 || r.identityState.some((x, k) => k % 3 === 0 && x < 0);
+    if (r.checkpointBusy) this.#log.warn('gallery WAL checkpoint after a removal was blocked by a reader; the next removal or close retries', { dir: this.dir });
+    if (next) {
+      this.#index = next;
+      if (fresh) {
+        this.#state = 'exact';
+        if (old?.base instanceof HnswIndex && erased) {
+          // The old index file holds removed templates: drop it (the rebuild writes a new one).
+          this.#fileGeneration = null;
+          void this.#withFileLock(async () => {
+            if (this.#index !== next) return;
+            await removeSidecar(this.dir);
+            await removeIndexFiles(this.dir, null);
+          });
+        }
+      }
+    }
+    this.#log.debug?.('gallery bulk change adopted', { dir: this.dir, generation: meta.generation, added: r.addedLabels.length, removed: r.removed.length,
+      workerMs: Math.round(r.ms), fresh, sliceMaxMs: Math.round(sliceMaxMs), swapMs: Math.round(performance.now() - swapStart) });
+    this.#afterBulk = () => {
+      // start the rebuild / fold the overlay / rewrite the file with the removed templates
+      this.#afterChange();
+      if (erased && !fresh && this.#index?.base instanceof HnswIndex) this.#eraseOnDisk();
+      else if (erased && !this.#index) this.#scrubDetachedFile();
+    };
+    return { generation: meta.generation, version: meta.version, identities: identities.size, templatesAdded: addedSamples, templatesRemoved: removedSamples };
   }
 
   #applyPrepared(upserts: PreparedUpsert[], removes: string[], version: number | undefined, baseVersion: number | undefined, replace: boolean): ApplyResult {
@@ -653,6 +964,12 @@ export class Gallery {
       return true;
     });
     return { generation: this.#meta.generation, version: this.#meta.version, identities: this.#identities.size, templatesAdded: added, templatesRemoved: removed };
+  }
+
+  #checkNotBulk(): void {
+    if (this.#bulk) {
+      throw new FaceGateError('FG_GALLERY_BUSY', `gallery ${this.dir} is applying a bulk change; retry when it lands (await whenIdle()) or use applyChangesAsync`);
+    }
   }
 
   #setCentresFlag(on: boolean): void {
@@ -669,6 +986,7 @@ export class Gallery {
    */
   #commit(body: (cx: ChangeContext) => boolean): void {
     if (this.#failure) throw new FaceGateError('FG_GALLERY', `gallery index failed earlier (${this.#failure.message}); reopen the gallery`);
+    this.#checkNotBulk();
     this.refresh(); // mirror other processes' commits first, so this diff applies to the same state
     const diff = newDiff();
     const cx: ChangeContext = { store: this.#store, modelId: this.modelId, dim: this.dim, now: Date.now(), diff };
@@ -782,6 +1100,7 @@ export class Gallery {
       this.#owner.delete(label);
       this.#centreLabels.delete(label);
       this.#index?.remove(label);
+      this.#journal?.removed.push(label);
     }
     const indexed = diff.added.filter((a) => a.kind === 'sample' || this.#meta.centres);
     for (const a of diff.added) if (a.kind === 'centre') this.#centreLabels.add(a.label);
@@ -789,6 +1108,7 @@ export class Gallery {
     for (const a of indexed) {
       this.#owner.set(a.label, a.identityId);
       this.#index?.add(a.label, a.vector, toOverlay);
+      this.#journal?.added.push(a.label);
     }
     this.#afterChange();
   }
@@ -868,6 +1188,7 @@ export class Gallery {
 
   /** Decides, after each change, whether the index should change kind or fold its overlay. */
   #afterChange(): void {
+    if (this.#bulk) return; // the bulk calls this itself once its state is swapped in
     const index = this.#index;
     if (!index || this.#build) {
       if (this.#build && index && index.overlay.size > 0) this.#buildAgain = true;
@@ -907,8 +1228,16 @@ export class Gallery {
       try {
         if (this.#writing) await this.#writing;
         const result = this.#useWorker ? await buildIndexFileInWorker(req) : await buildIndexFile(req);
+        // A bulk change under way swaps the state first; the build is then checked for staleness.
+        while (this.#bulk) await this.#bulk;
         if (this.#closed) return;
-        await this.#adoptBuild(result);
+        const adopting = this.#adoptBuild(result);
+        this.#adopting = adopting;
+        try {
+          await adopting;
+        } finally {
+          this.#adopting = null;
+        }
         this.#buildError = null;
       } catch (e) {
         // The current index (base + overlay) is still complete and correct: keep serving it.
@@ -930,12 +1259,45 @@ export class Gallery {
   /** Swaps in a freshly built file, catching up with changes committed while it was built. */
   async #adoptBuild(result: BuildResult): Promise<void> {
     const t0 = performance.now();
-    const { index, missing, scrubbed, reconcileMs } = await loadIndexFile(join(this.dir, result.file), this.dim, this.#params, this.#owner, this.#seal);
+    // The labels are reconciled in time slices (100k of them must not hold the event loop); changes
+    // committed meanwhile are journalled and applied to the new index before it is swapped in.
+    const journal: Journal = { added: [], removed: [], reset: false };
+    this.#journal = journal;
+    let loaded: LoadedIndex;
+    try {
+      loaded = await loadIndexFile(join(this.dir, result.file), this.dim, this.#params, this.#owner, this.#seal, { labels: result.labels, slice: new TimeSlice(SLICE_MS) });
+    } finally {
+      this.#journal = null;
+    }
+    const { index, scrubbed, reconcileMs } = loaded;
+    let missing = loaded.missing;
+    if (journal.reset) {
+      // records were reloaded (another process's commit): reconcile against them in full
+      for (const label of index.labels()) if (!this.#owner.has(label)) index.remove(label);
+      missing = [];
+      for (const label of this.#owner.keys()) if (!index.has(label)) missing.push(label);
+    } else {
+      for (const label of journal.removed) index.remove(label);
+      missing = missing.filter((l) => this.#owner.has(l));
+      const known = new Set(missing);
+      for (const label of journal.added) if (this.#owner.has(label) && !index.has(label) && !known.has(label)) missing.push(label);
+    }
     const t1 = performance.now();
+    if (missing.length > Math.max(this.#inlineAddLimit, index.size / 4)) {
+      // Built from a snapshot a bulk change has since replaced: build again rather than catch up
+      // (reading that many templates back would hold the event loop). Publishing a file for an
+      // index that is not served just drops it.
+      this.#log.info('gallery index build superseded by a bulk change; building again', { dir: this.dir, missing: missing.length });
+      this.#buildAgain = true;
+      await this.#publish(index, { file: result.file, generation: result.generation, sha256: result.sha256, bytes: result.bytes, count: result.count });
+      return;
+    }
     const live = new LiveIndex(index);
     const catchUp = missing.length > this.#inlineAddLimit;
+    const current = this.#index;
     for (const label of missing) {
-      const v = this.#store.vector(label, this.dim);
+      // what was added during the build is in the serving index (its overlay, or an exact base)
+      const v = current?.overlay.vector(label) ?? (current?.base instanceof ExactIndex ? current.base.vector(label) : undefined) ?? this.#store.vector(label, this.dim);
       if (v) live.add(label, v, catchUp);
     }
     if (catchUp) this.#buildAgain = true;
@@ -949,9 +1311,14 @@ export class Gallery {
   }
 
   async #doFlush(): Promise<void> {
-    // No await before freeze() unless a build runs: a caller's next statements already land in
-    // the overlay, which is what makes "changes during a write" well defined.
-    while (this.#build) await this.#build;
+    // No await before freeze() unless a build or bulk change runs: a caller's next statements
+    // already land in the overlay, which is what makes "changes during a write" well defined.
+    // A bulk change waits for a write already started (#writing), never for this flush.
+    for (;;) {
+      if (this.#build) await this.#build;
+      else if (this.#bulk) await this.#bulk;
+      else break;
+    }
     const live = this.#index;
     if (!live || this.#failure || !(live.base instanceof HnswIndex)) return;
     if (live.overlay.size > 0) {

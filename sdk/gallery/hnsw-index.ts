@@ -13,6 +13,7 @@
 import hnswlib from 'hnswlib-node';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { checkK, checkLabel, checkVector, type Neighbor, type VectorIndex } from './vector-index.ts';
+import type { TimeSlice } from './time-slice.ts';
 
 const { HierarchicalNSW } = hnswlib;
 type NativeHnsw = InstanceType<typeof HierarchicalNSW>;
@@ -26,10 +27,17 @@ export interface HnswParams {
   seed: number;
 }
 
-/** A Set or the keys of a Map: read once, synchronously, after the file has loaded. */
+/** A Set or the keys of a Map, read after the file has loaded (must not change during a sliced load). */
 export interface LabelSet {
   has(label: number): boolean;
   keys(): IterableIterator<number>;
+}
+
+export interface LoadOptions {
+  /** Every label in the file, when the caller knows them (the build that wrote it). */
+  labels?: ArrayLike<number>;
+  /** Reconcile labels in time slices (the event loop turns between them). */
+  slice?: TimeSlice;
 }
 
 /**
@@ -45,7 +53,7 @@ export interface LoadedIndex {
   missing: number[];
   /** Live vectors in the file that the store no longer holds, scrubbed in memory: the file still has them. */
   scrubbed: number;
-  /** Milliseconds of the synchronous part after hnswlib's read (label reconciliation). */
+  /** Milliseconds from hnswlib's read to the end of label reconciliation. */
   reconcileMs: number;
 }
 
@@ -93,7 +101,7 @@ export class HnswIndex implements VectorIndex {
    * in the file but not expected are marked deleted; expected labels missing from the file are
    * returned so the caller can add them (repair of a stale file).
    */
-  static async load(file: string, dim: number, params: HnswParams, expectedLive: LabelSet): Promise<LoadedIndex> {
+  static async load(file: string, dim: number, params: HnswParams, expectedLive: LabelSet, opts: LoadOptions = {}): Promise<LoadedIndex> {
     const native = new HierarchicalNSW('l2', dim);
     try {
       await native.readIndex(file, true);
@@ -107,17 +115,25 @@ export class HnswIndex implements VectorIndex {
     native.setEf(params.ef);
     const index = new HnswIndex(dim, params, native);
     let scrubbed = 0;
-    for (const label of native.getIdsList()) {
-      if (expectedLive.has(label)) {
-        index.#live.add(label);
-        continue;
+    const slice = opts.slice;
+    // getIdsList builds a JS array through N-API one element at a time (~100 ms at 100k): the
+    // build worker hands over the labels it wrote instead.
+    const inFile = opts.labels ?? native.getIdsList();
+    for (let i = 0; i < inFile.length; i++) {
+      const label = inFile[i];
+      if (expectedLive.has(label)) index.#live.add(label);
+      else {
+        if (index.#scrub(label)) scrubbed++;
+        index.#deletedHint.add(label);
+        index.#deletedCount++;
       }
-      if (index.#scrub(label)) scrubbed++;
-      index.#deletedHint.add(label);
-      index.#deletedCount++;
+      if (slice?.due()) await slice.yield();
     }
     const missing: number[] = [];
-    for (const label of expectedLive.keys()) if (!index.#live.has(label)) missing.push(label);
+    for (const label of expectedLive.keys()) {
+      if (!index.#live.has(label)) missing.push(label);
+      if (slice?.due()) await slice.yield();
+    }
     return { index, missing, scrubbed, reconcileMs: performance.now() - t0 };
   }
 

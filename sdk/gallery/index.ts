@@ -1,5 +1,5 @@
 /** Public surface of the gallery: the store (Gallery) and the vector indexes behind it. */
-export { Gallery, GALLERY_DB, DEFAULT_EXACT_BELOW, DEFAULT_INLINE_ADD_LIMIT } from './gallery.ts';
+export { Gallery, GALLERY_DB, DEFAULT_EXACT_BELOW, DEFAULT_INLINE_ADD_LIMIT, DEFAULT_BULK_MIN } from './gallery.ts';
 export type {
   GalleryOptions, IdentityInput, TemplateInput, EmbeddingInput, EnrollOptions, EnrollResult, IdentityInfo, TemplateInfo, Candidate,
   GalleryChanges, ApplyResult, GalleryStats, IndexState,

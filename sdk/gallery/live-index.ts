@@ -16,9 +16,10 @@ export class LiveIndex {
   #frozen = false;
   #deferred = new Set<number>();
 
-  constructor(base: VectorIndex) {
+  /** `overlay`: additions already gathered aside (a bulk change), else an empty one. */
+  constructor(base: VectorIndex, overlay?: ExactIndex) {
     this.base = base;
-    this.overlay = new ExactIndex(base.dim, 16);
+    this.overlay = overlay ?? new ExactIndex(base.dim, 16);
   }
 
   get dim(): number {

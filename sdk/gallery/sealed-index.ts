@@ -9,7 +9,7 @@ import { readdirSync, rmSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GalleryCipher } from '../security/gallery-cipher.ts';
-import { HnswIndex, type HnswParams, type LabelSet, type LoadedIndex } from './hnsw-index.ts';
+import { HnswIndex, type HnswParams, type LabelSet, type LoadedIndex, type LoadOptions } from './hnsw-index.ts';
 
 /** statfs f_type of the RAM file systems (linux/magic.h). */
 const RAM_FS = new Set([0x01021994 /* tmpfs */, 0x858458f6 /* ramfs */]);
@@ -80,10 +80,10 @@ export async function writeIndexFile(index: HnswIndex, dest: string, seal: Index
 }
 
 /** Loads an index file written by writeIndexFile (see HnswIndex.load for `expectedLive`). */
-export async function loadIndexFile(file: string, dim: number, params: HnswParams, expectedLive: LabelSet, seal: IndexSeal | null): Promise<LoadedIndex> {
-  if (!seal) return HnswIndex.load(file, dim, params, expectedLive);
+export async function loadIndexFile(file: string, dim: number, params: HnswParams, expectedLive: LabelSet, seal: IndexSeal | null, opts: LoadOptions = {}): Promise<LoadedIndex> {
+  if (!seal) return HnswIndex.load(file, dim, params, expectedLive, opts);
   return withRamFile(seal.ramDir, async (plain) => {
     await seal.cipher.openFile(file, plain, INDEX_AAD);
-    return HnswIndex.load(plain, dim, params, expectedLive);
+    return HnswIndex.load(plain, dim, params, expectedLive, opts);
   });
 }

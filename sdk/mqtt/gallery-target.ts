@@ -1,7 +1,9 @@
 /**
  * EnrollmentTarget over the gallery store (sdk/gallery). Snapshots go through
- * `Gallery.replaceAll` and deltas through `Gallery.applyChanges`, each one SQLite transaction
- * that also records the sync version, so an apply is all-or-nothing.
+ * `Gallery.replaceAllAsync` and deltas through `Gallery.applyChangesAsync`, each one SQLite
+ * transaction that also records the sync version, so an apply is all-or-nothing. The async forms
+ * keep a device's frame loop running: a large snapshot commits in a worker thread and the
+ * in-memory state is swapped in slices, while searches keep answering from the previous gallery.
  *
  * An empty device may have no gallery yet: the target then reports no model and creates the
  * gallery with the model named by the first verified snapshot (encrypted when `gallery.key` is
@@ -71,12 +73,12 @@ export class GalleryEnrollmentTarget implements EnrollmentTarget {
     if (!this.#gallery) {
       this.#gallery = await Gallery.open(this.dir, { ...this.#options, modelId: model.modelId, dim: model.dim, create: true });
     }
-    this.#gallery.replaceAll(records.map((r) => ({ identity: identityInput(r), templates: r.templates })), version);
+    await this.#gallery.replaceAllAsync(records.map((r) => ({ identity: identityInput(r), templates: r.templates })), version);
   }
 
-  applyDelta(delta: EnrollmentDelta): void {
+  async applyDelta(delta: EnrollmentDelta): Promise<void> {
     if (!this.#gallery) throw new FaceGateError('FG_SYNC_REJECTED', 'a delta cannot be applied before a snapshot created the gallery');
-    this.#gallery.applyChanges({
+    await this.#gallery.applyChangesAsync({
       upserts: delta.upserts.map((r) => ({ identity: identityInput(r), templates: r.templates })),
       removes: delta.removes,
       version: delta.version,

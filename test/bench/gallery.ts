@@ -9,8 +9,10 @@
  *
  * Per size (each in its own process, so RSS is the size's own): exact search (the recall
  * reference), raw HNSW bulk insert per M, recall@1 and query p50/p99 per ef, index file write and
- * load; then the Gallery end to end: replaceAll into SQLite, worker build (with the largest
- * event-loop stall seen meanwhile), reopen from the index file, search p50/p99, RSS.
+ * load; then the Gallery end to end: replaceAllAsync into SQLite (bulk worker; --sync-replace:
+ * the blocking replaceAll) with searches every 50 ms, worker build, reopen from the index file,
+ * search p50/p99, RSS. A 10 ms timer measures the longest event-loop stall during the replace and
+ * during the build, beside the longest GC pause. `--gallery-only` skips the raw index parts.
  * `--cutoff` compares exact and HNSW query time at small sizes (the exact-search cut-off).
  * Query times are reported as wall and CPU time (see timeQueries).
  */
@@ -125,6 +127,7 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
   try {
     if (flag('gallery-only')) {
       out.gallery = await benchGallery(n, d, dir, queries);
+      out.loadavg_end = loadavg().map((x) => +x.toFixed(2));
       return out;
     }
     const hnsw: Record<string, unknown>[] = [];
@@ -174,22 +177,31 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
 }
 
 /** Largest event-loop gap (10 ms timer lateness) and longest GC pause since the last take(). */
-function stallProbe(): { take(): { maxGap: number; gcMax: number }; stop(): void } {
+function stallProbe(): { take(): { maxGap: number; gcMax: number; gcKind: string }; stop(): void } {
   let maxGap = 0;
   let gcMax = 0;
+  let gcKind = '';
   let last = performance.now();
   const timer = setInterval(() => {
     const now = performance.now();
     maxGap = Math.max(maxGap, now - last - 10);
     last = now;
   }, 10);
-  const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration); });
+  const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'major', 8: 'incremental', 16: 'weak-callbacks' };
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.duration <= gcMax) continue;
+      gcMax = e.duration;
+      gcKind = kinds[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
+    }
+  });
   gc.observe({ entryTypes: ['gc'] });
   return {
     take() {
-      const r = { maxGap: Math.round(maxGap), gcMax: Math.round(gcMax) };
+      const r = { maxGap: Math.round(maxGap), gcMax: Math.round(gcMax), gcKind };
       maxGap = 0;
       gcMax = 0;
+      gcKind = '';
       last = performance.now();
       return r;
     },
@@ -229,6 +241,7 @@ async function benchGallery(n: number, d: Data, dir: string, queries: number): P
     }
   }
   const sqliteMs = performance.now() - ts;
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the timer's late tick records a blocking replace
   const replaceStall = probe.take();
   const tb = performance.now();
   const cb = process.cpuUsage();
@@ -248,8 +261,8 @@ async function benchGallery(n: number, d: Data, dir: string, queries: number): P
   let right = 0;
   const tq = timeQueries(queries, (i) => { g2.search(d.probes[i], 5); });
   for (let i = 0; i < queries; i++) if (g2.search(d.probes[i], 5)[0].identityId === `p${d.probeOwner[i]}`) right++;
-  const res = { replace_all: syncReplace ? 'sync' : 'async', replace_all_ms: Math.round(sqliteMs), max_event_loop_gap_ms_during_replace: replaceStall.maxGap, gc_max_ms_during_replace: replaceStall.gcMax,
-    worker_build_s: +buildS.toFixed(1), worker_build_cpu_s: +((bc.user + bc.system) / 1e6).toFixed(1), max_event_loop_gap_ms_during_build: buildStall.maxGap, gc_max_ms_during_build: buildStall.gcMax, index_kind: kind,
+  const res = { replace_all: syncReplace ? 'sync' : 'async', replace_all_ms: Math.round(sqliteMs), max_event_loop_gap_ms_during_replace: replaceStall.maxGap, gc_max_ms_during_replace: replaceStall.gcMax, gc_max_kind_during_replace: replaceStall.gcKind,
+    worker_build_s: +buildS.toFixed(1), worker_build_cpu_s: +((bc.user + bc.system) / 1e6).toFixed(1), max_event_loop_gap_ms_during_build: buildStall.maxGap, gc_max_ms_during_build: buildStall.gcMax, gc_max_kind_during_build: buildStall.gcKind, index_kind: kind,
     reopen_ms: Math.round(openMs), reopen_cpu_ms: Math.round((oc.user + oc.system) / 1000), reopen_state: st.index.state, search_k5: tq, identity_top1: +(right / queries).toFixed(4), rss_mb: rssMb() };
   console.error(`[${n}] gallery`, res);
   await g2.close();

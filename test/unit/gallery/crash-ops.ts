@@ -12,11 +12,14 @@ export type CrashOp =
   | { kind: 'enroll'; name: string }
   | { kind: 'apply'; remove: string | null; upsert: { name: string; variant: number }[] };
 
-export type CrashMode = 'enrol' | 'flush' | 'build' | 'bulk';
+export type CrashMode = 'enrol' | 'flush' | 'build' | 'bulk' | 'bulk-async';
 
-/** `bulk` mode: every op enrols 40 new identities (120 templates) in one transaction. */
+/**
+ * `bulk` mode: every op enrols 40 new identities (120 templates) in one transaction; `bulk-async`
+ * the same through applyChangesAsync, committed by the bulk worker.
+ */
 export function opAt(round: number, i: number, mode: CrashMode): CrashOp {
-  if (mode === 'bulk') return { kind: 'apply', remove: null, upsert: Array.from({ length: 40 }, (_, j) => ({ name: `r${round}-${i}-${j}`, variant: 0 })) };
+  if (mode === 'bulk' || mode === 'bulk-async') return { kind: 'apply', remove: null, upsert: Array.from({ length: 40 }, (_, j) => ({ name: `r${round}-${i}-${j}`, variant: 0 })) };
   if (i % 5 === 4) {
     return { kind: 'apply', remove: `r${round}-${i - 3}`, upsert: [{ name: `r${round}-${i - 2}`, variant: i }, { name: `r${round}-${i}`, variant: 0 }] };
   }

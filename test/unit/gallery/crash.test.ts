@@ -32,6 +32,8 @@ const ROUNDS: Round[] = [
   { mode: 'flush', trigger: /^flush-start$/, count: 5, jitterMs: 1 },
   { mode: 'build', trigger: /^build-start$/, count: 1, jitterMs: 10 },
   { mode: 'bulk', trigger: /^ack /, count: 2, jitterMs: 80 },
+  // the bulk worker (started per change, ~1 s with tsx), its transaction and the sliced adoption
+  { mode: 'bulk-async', trigger: /^ack /, count: 2, jitterMs: 1500 },
 ];
 
 function runAndKill(dir: string, round: number, r: Round, rand: () => number): Promise<{ acked: number; killedAt: string }> {
