@@ -13,7 +13,7 @@ test('gallery target: empty dir adopts the snapshot model; snapshot and delta ap
     assert.equal(t.model(), undefined);
     assert.equal(t.version(), 0);
     assert.deepEqual(t.exportRecords(), []);
-    assert.throws(() => t.applyDelta({ upserts: [], removes: ['x'], version: 2 }), /before a snapshot/);
+    await assert.rejects(async () => t.applyDelta({ upserts: [], removes: ['x'], version: 2 }), /before a snapshot/);
     const v = unitVectors(6, 32, 4);
     await t.applySnapshot([
       { identity: 'a', attributes: { name: 'Ann', enabled: false, validUntil: '2030-01-01T00:00:00.000Z', metadata: { badge: 1 } }, templates: [v[0], v[1]] },
@@ -29,7 +29,7 @@ test('gallery target: empty dir adopts the snapshot model; snapshot and delta ap
     await assert.rejects(async () => t.applyDelta({ upserts: [{ identity: 'c', templates: [new Float32Array(31)] }], removes: ['a'], version: 6 }));
     assert.equal(t.version(), 5);
     assert.equal(t.identityCount(), 2);
-    t.applyDelta({ upserts: [{ identity: 'b', templates: [v[3], v[4]] }], removes: ['a'], version: 6 });
+    await t.applyDelta({ upserts: [{ identity: 'b', templates: [v[3], v[4]] }], removes: ['a'], version: 6 });
     assert.equal(t.version(), 6);
     assert.deepEqual(t.exportRecords().map((r) => [r.identity, r.templates.length, r.attributes?.enabled]), [['b', 2, true]]);
     await t.close();
