@@ -18,12 +18,14 @@ import { loadFrame } from '../../../sdk/image/load-frame.ts';
 import type { PackManifest, Precision } from '../../../sdk/runtime/model-types.ts';
 import { createDetector } from '../../../sdk/pipeline/create-detector.ts';
 import { verifyPack } from '../../../models/verify.ts';
+import { INT8_RECIPES } from '../../../models/quantize/recipes.ts';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
 
 /** Skip reason when the built pack lacks a variant of a model (decided when tests are declared). */
 function needVariant(id: string, precision: Exclude<Precision, 'fp32'>): string | false {
   const path = join(PACK_DIR, 'manifest.json');
   if (!existsSync(path)) return 'no model pack (run npx facegate models build)';
+  if (precision === 'int8' && !INT8_RECIPES[id]) return `${id} has no int8 recipe (models/quantize/recipes.ts says why)`;
   const manifest = JSON.parse(readFileSync(path, 'utf8')) as PackManifest;
   return manifest.models.find((m) => m.id === id)?.variants?.[precision] ? false : `the pack has no ${precision} build of ${id} (run npx facegate models build)`;
 }
