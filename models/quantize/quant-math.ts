@@ -5,6 +5,7 @@
  * asymmetric, one scale and zero point per tensor, the range always containing 0 so that 0 (zero
  * padding, ReLU's floor) is exact. Pure functions; unit-tested against hand-computed values.
  */
+import { fromHalfBits, toHalfBits } from '../../sdk/mqtt/float16.ts';
 
 export interface AffineParams {
   scale: number;
@@ -138,54 +139,16 @@ function channelLayout(dims: readonly number[], axis: number, length: number): {
   return { channels: dims[axis], inner };
 }
 
-// ---- float16 (IEEE 754 binary16), for the fp16 variants ----
+// ---- float16 (IEEE 754 binary16), for the fp16 variants: the SDK's converter, saturating ----
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** float32 -> binary16 bits, round to nearest even; overflow saturates to +-65504 (not inf). */
+/** float32 -> binary16 bits, round to nearest even; finite overflow saturates to +-65504 (a weight must not become inf). */
 export function float32ToFloat16Bits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf / NaN
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7bff; // saturate: a weight must not become inf
-  if (e <= 0) {
-    if (e < -10) return sign; // underflows to zero
-    mant |= 0x800000; // subnormal: shift the implicit bit in
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let m = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1))) m++;
-    return sign | m;
-  }
-  let m = mant >>> 13;
-  const rest = mant & 0x1fff;
-  let ee = e;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
-    m++;
-    if (m === 0x400) {
-      m = 0;
-      ee++;
-      if (ee >= 0x1f) return sign | 0x7bff;
-    }
-  }
-  return sign | (ee << 10) | m;
+  const h = toHalfBits(x);
+  return (h & 0x7fff) === 0x7c00 && Number.isFinite(x) ? (h & 0x8000) | 0x7bff : h;
 }
 
 /** binary16 bits -> number. */
-export function float16BitsToFloat32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
+export const float16BitsToFloat32: (h: number) => number = fromHalfBits;
 
 export function toFloat16Array(x: Float32Array): Uint16Array {
   const out = new Uint16Array(x.length);
