@@ -123,7 +123,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     metrics.livenessEnabled.set(liveness ? 1 : 0);
 
     const match = (embedding: Float32Array): MatchOutcome => {
-      const d = decide(gallery.search(embedding, 10), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
+      const d = decide(gallery.search(embedding, 10, { threshold: cfg.match.threshold }), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
     const loop = new FrameLoop({

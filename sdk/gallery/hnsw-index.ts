@@ -24,6 +24,11 @@ export interface HnswParams {
   efConstruction: number;
   /** Search beam; hnswlib uses max(ef, k). Its default of 10 gives poor recall. */
   ef: number;
+  /**
+   * Narrow beam tried first when the caller gives its decision threshold (Gallery.search); `ef`
+   * is the fallback when nobody lies within it. Absent: always `ef`.
+   */
+  efFirst?: number;
   seed: number;
 }
 
@@ -159,6 +164,11 @@ export class HnswIndex implements VectorIndex {
     return this.#live.has(label);
   }
 
+  /** The stored vector of a live label (a copy), or undefined. */
+  vector(label: number): Float32Array | undefined {
+    return this.#live.has(label) ? Float32Array.from(this.#native.getPoint(label)) : undefined;
+  }
+
   labels(): number[] {
     return Array.from(this.#live);
   }
@@ -215,12 +225,24 @@ export class HnswIndex implements VectorIndex {
     return true;
   }
 
-  search(query: Float32Array, k: number): Neighbor[] {
+  search(query: Float32Array, k: number, ef?: number): Neighbor[] {
     checkVector(query, this.dim, 'query');
     checkK(k);
     const kk = Math.min(k, this.#live.size);
     if (kk === 0) return [];
-    const r = this.#native.searchKnn(Array.from(query), kk);
+    let r: ReturnType<NativeHnsw['searchKnn']>;
+    const own = ef === undefined ? 0 : this.#native.getEf();
+    if (ef === undefined || ef === own) r = this.#native.searchKnn(Array.from(query), kk);
+    else {
+      if (!Number.isInteger(ef) || ef < 1) throw new FaceGateError('FG_INPUT_INVALID', `ef must be a positive integer, got ${ef}`);
+      // hnswlib keeps ef on the index: set it for this query and put it back (searches are synchronous)
+      this.#native.setEf(ef);
+      try {
+        r = this.#native.searchKnn(Array.from(query), kk);
+      } finally {
+        this.#native.setEf(own);
+      }
+    }
     const out: Neighbor[] = new Array(r.neighbors.length);
     for (let i = 0; i < r.neighbors.length; i++) {
       out[i] = { label: r.neighbors[i], distance: Math.sqrt(Math.max(0, r.distances[i])) };

@@ -144,7 +144,7 @@ export async function identifyImages(gallery: Gallery, analyzer: FaceAnalyzer, p
       if (!face) {
         r = { image: p.image, decision: 'unknown', reason: 'no_face', identity: null, distance: null, d2: null, nearest: null, faces, ...truth };
       } else {
-        const candidates = gallery.search(face.embedding, opts.k ?? 5);
+        const candidates = gallery.search(face.embedding, opts.k ?? 5, { threshold: opts.threshold });
         const d = decide(candidates, { threshold: opts.threshold, margin: opts.margin ?? 0, now });
         r = { image: p.image, decision: d.decision, reason: d.reason, identity: d.identity, distance: d.d1, d2: d.d2, nearest: candidates[0]?.identityId ?? null,
           faces, ...(fallback && fallback !== 'none' ? { fallback } : {}), ...truth };

@@ -1,7 +1,7 @@
 /** Public surface of the gallery: the store (Gallery) and the vector indexes behind it. */
 export { Gallery, GALLERY_DB, DEFAULT_EXACT_BELOW, DEFAULT_INLINE_ADD_LIMIT, DEFAULT_BULK_MIN } from './gallery.ts';
 export type {
-  GalleryOptions, IdentityInput, TemplateInput, EmbeddingInput, EnrollOptions, EnrollResult, IdentityInfo, TemplateInfo, Candidate,
+  GalleryOptions, SearchOptions, IdentityInput, TemplateInput, EmbeddingInput, EnrollOptions, EnrollResult, IdentityInfo, TemplateInfo, Candidate,
   GalleryChanges, ApplyResult, GalleryStats, IndexState,
 } from './gallery.ts';
 export type { VectorIndex, Neighbor, IndexKind } from './vector-index.ts';

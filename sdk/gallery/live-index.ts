@@ -57,8 +57,8 @@ export class LiveIndex {
     return true;
   }
 
-  search(query: Float32Array, k: number): Neighbor[] {
-    let base = this.base.size > 0 ? this.base.search(query, k + this.#deferred.size) : [];
+  search(query: Float32Array, k: number, ef?: number): Neighbor[] {
+    let base = this.base.size > 0 ? this.base.search(query, k + this.#deferred.size, ef) : [];
     if (this.#deferred.size > 0) base = base.filter((n) => !this.#deferred.has(n.label)).slice(0, k);
     const extra = this.overlay.size > 0 ? this.overlay.search(query, k) : [];
     return mergeNeighbors(base, extra, k);

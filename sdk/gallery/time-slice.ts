@@ -2,6 +2,10 @@
  * Cooperative time slicing for long main-thread loops: `if (slice.due()) await slice.yield();`
  * inside the loop gives the event loop (a frame loop, timers, I/O) a turn every `budgetMs`.
  */
+
+/** Main-thread work between event-loop turns while preparing or adopting a bulk change (or a built index). */
+export const SLICE_MS = 8;
+
 export class TimeSlice {
   readonly budgetMs: number;
   #start = performance.now();

@@ -25,8 +25,11 @@ export interface VectorIndex {
   add(label: number, vector: Float32Array): void;
   /** Removes a label; false when it was not there. */
   remove(label: number): boolean;
-  /** Up to k nearest live vectors, ascending by distance. */
-  search(query: Float32Array, k: number): Neighbor[];
+  /**
+   * Up to k nearest live vectors, ascending by distance. `ef`: the search beam of an approximate
+   * index for this query only (its own setting otherwise); an exact index ignores it.
+   */
+  search(query: Float32Array, k: number, ef?: number): Neighbor[];
   /** Labels of all live vectors. */
   labels(): number[];
 }

@@ -5,7 +5,8 @@
  *
  *   node --import tsx test/bench/gallery.ts [--sizes 10000,100000] [--ef 16,32,64,128,256]
  *        [--m 16,32] [--queries 500] [--cutoff] [--no-gallery] [--gallery-only] [--sync-replace]
- *        [--json out.json]
+ *        [--structure isotropic|lfw] [--genuine 0.8] [--project]
+ *        [--escalate-ef 384 --escalate-above 0.93] [--json out.json]
  *
  * Per size (each in its own process, so RSS is the size's own): exact search (the recall
  * reference), raw HNSW bulk insert per M, recall@1 and query p50/p99 per ef, index file write and
@@ -17,16 +18,19 @@
  * Query times are reported as wall and CPU time (see timeQueries).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { ExactIndex } from '../../sdk/gallery/exact-index.ts';
 import { HnswIndex } from '../../sdk/gallery/hnsw-index.ts';
+import { ProjectedIndex } from '../../sdk/gallery/projected-index.ts';
+import { fitProjection, type Projection } from '../../sdk/gallery/projection.ts';
 import { Gallery } from '../../sdk/gallery/gallery.ts';
 import { silentLogger } from '../../sdk/logger.ts';
-import { syntheticPeople, euclidean } from '../unit/gallery/synthetic.ts';
+import { syntheticPeople, structuredPeople, euclidean, type EmbeddingStructure, type SyntheticPeople } from '../unit/gallery/synthetic.ts';
+import { symmetricEigen } from '../helpers/spectrum.ts';
 
 const DIM = 192;
 const SELF = fileURLToPath(import.meta.url);
@@ -75,8 +79,26 @@ interface Data {
   probeOwner: number[];
 }
 
+/**
+ * `--structure isotropic` (default): random unit centres, the hardest case for a graph index.
+ * `--structure lfw`: people drawn with the covariance measured on real MobileFaceNet embeddings of
+ * lfw-dev (file from test/bench/embedding-structure.ts, `--structure-file`), which reproduces the
+ * real impostor and genuine distance distributions. `--genuine` sets the mean distance between
+ * two images of a person (0.8; lfw-dev measures 0.725).
+ */
+function makePeople(n: number, seed: number): SyntheticPeople {
+  const genuine = Number(arg('genuine', '0.8'));
+  const kind = arg('structure', 'isotropic');
+  if (kind === 'isotropic') return syntheticPeople(n, DIM, seed, genuine);
+  if (kind !== 'lfw') throw new Error(`--structure: isotropic or lfw, not ${kind}`);
+  const file = arg('structure-file', fileURLToPath(new URL('../../.cache/lfw-structure.json', import.meta.url)))!;
+  const s = JSON.parse(readFileSync(file, 'utf8')) as EmbeddingStructure;
+  if (s.dim !== DIM) throw new Error(`${file}: dim ${s.dim}, the bench uses ${DIM}`);
+  return structuredPeople(n, s, seed, genuine, symmetricEigen);
+}
+
 function makeData(n: number, queries: number, seed: number): Data {
-  const people = syntheticPeople(Math.ceil(n / 2), DIM, seed, 0.8);
+  const people = makePeople(Math.ceil(n / 2), seed);
   const vectors: Float32Array[] = [];
   const owner: number[] = [];
   for (let i = 0; vectors.length < n; i++) {
@@ -97,11 +119,29 @@ function makeData(n: number, queries: number, seed: number): Data {
   return { labels: vectors.map((_, i) => i + 1), vectors, owner, probes, probeOwner };
 }
 
+/**
+ * recall@1: the index's nearest template is the exact one. identity recall: it belongs to the
+ * exact nearest template's person (what a decision sees). Misses: how much farther the answer was.
+ */
+function recallOf(top: { label: number; distance: number }[], truth: number[], truthDist: number[], d: Data): Record<string, number> {
+  let hits = 0;
+  let idHits = 0;
+  const ratio: number[] = [];
+  top.forEach((h, q) => {
+    if (h.label === truth[q]) hits++;
+    else ratio.push(h.distance / truthDist[q]);
+    if (d.owner[h.label - 1] === d.owner[truth[q] - 1]) idHits++;
+  });
+  ratio.sort((a, b) => a - b);
+  const r = (x: number) => +x.toFixed(4);
+  return { recall_at_1: r(hits / top.length), identity_recall_at_1: r(idHits / top.length), miss_distance_ratio_p50: ratio.length ? r(pct(ratio, 0.5)) : 1 };
+}
+
 async function benchSize(n: number): Promise<Record<string, unknown>> {
   const queries = Number(arg('queries', n >= 1_000_000 ? '200' : '500'));
   const efs = list(arg('ef', '32,64,128,192,256')!);
   const ms = list(arg('m', '16,32')!);
-  const out: Record<string, unknown> = { size: n, dim: DIM, queries, cpus: cpus().length, loadavg_start: loadavg().map((x) => +x.toFixed(2)) };
+  const out: Record<string, unknown> = { size: n, dim: DIM, structure: arg('structure', 'isotropic'), queries, cpus: cpus().length, loadavg_start: loadavg().map((x) => +x.toFixed(2)) };
   const t0 = performance.now();
   const d = makeData(n, queries, 42);
   out.data_ms = Math.round(performance.now() - t0);
@@ -118,7 +158,11 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
   // exact: the recall reference
   const ex = new ExactIndex(DIM, n);
   for (let i = 0; i < n; i++) ex.add(d.labels[i], d.vectors[i]);
-  const truth = d.probes.map((p) => ex.search(p, 1)[0].label);
+  const exactTop = d.probes.map((p) => ex.search(p, 1)[0]);
+  const truth = exactTop.map((h) => h.label);
+  const truthDist = exactTop.map((h) => h.distance);
+  const escalateEf = Number(arg('escalate-ef', '0'));
+  const escalateAbove = Number(arg('escalate-above', '1.0'));
   const exactQueries = Math.min(queries, n >= 1_000_000 ? 20 : 200);
   out.exact = { ...timeQueries(exactQueries, (i) => ex.search(d.probes[i], 16)), identity_top1: +(truth.filter((l, q) => d.owner[l - 1] === d.probeOwner[q]).length / queries).toFixed(4) };
   console.error(`[${n}] exact`, out.exact);
@@ -131,11 +175,21 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       return out;
     }
     const hnsw: Record<string, unknown>[] = [];
+    // --project: the graph over the templates' principal subspace (sdk/gallery/projection.ts)
+    let projection: Projection | null = null;
+    if (flag('project')) {
+      const tp = performance.now();
+      const flat = new Float32Array(n * DIM);
+      d.vectors.forEach((v, i) => flat.set(v, i * DIM));
+      projection = fitProjection(flat, n, DIM);
+      out.projection = projection ? { rank: projection.rank, residual_share: projection.residualShare, fit_ms: Math.round(performance.now() - tp) } : 'none (no low-rank subspace)';
+      console.error(`[${n}] projection`, out.projection);
+    }
     for (const m of ms) {
       const params = { m, efConstruction: 200, ef: 128, seed: 100 };
       const tb = performance.now();
       const cb = process.cpuUsage();
-      const ix = HnswIndex.create(DIM, params, n);
+      const ix: HnswIndex | ProjectedIndex = projection ? ProjectedIndex.create(projection, params, n) : HnswIndex.create(DIM, params, n);
       for (let i = 0; i < n; i++) ix.add(d.labels[i], d.vectors[i]);
       const buildS = (performance.now() - tb) / 1000;
       const buildCpu = process.cpuUsage(cb);
@@ -144,10 +198,30 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       for (const ef of efs) {
         ix.ef = ef;
         const tq = timeQueries(queries, (i) => { ix.search(d.probes[i], 16); });
-        let hits = 0;
-        for (let i = 0; i < queries; i++) if (ix.search(d.probes[i], 16)[0].label === truth[i]) hits++;
-        perEf.push({ ef, recall_at_1: +(hits / queries).toFixed(4), ...tq });
-        console.error(`[${n}] M=${m} ef=${ef}`, perEf[perEf.length - 1]);
+        const top = d.probes.map((p) => ix.search(p, 16)[0]);
+        if (projection) {
+          // the reported distance is an upper bound of the true one: how loose, on the hits
+          const slack: number[] = [];
+          top.forEach((h, q) => { if (h.label === truth[q]) slack.push(h.distance - truthDist[q]); });
+          Object.assign(tq, { bound_slack_max: slack.length ? +Math.max(...slack).toExponential(2) : 0, bound_below_true: slack.filter((x) => x < -1e-6).length });
+        }
+        perEf.push({ ef, ...recallOf(top, truth, truthDist, d), ...tq });
+        if (escalateEf) {
+          // A first answer with nothing within the threshold is searched again with a wider beam:
+          // what Gallery.search does when given the decision threshold.
+          const twoStep = (p: Float32Array) => {
+            ix.ef = ef;
+            const r = ix.search(p, 16);
+            if (r[0].distance <= escalateAbove) return r[0];
+            ix.ef = escalateEf;
+            return ix.search(p, 16)[0];
+          };
+          const te = timeQueries(queries, (i) => { twoStep(d.probes[i]); });
+          const topE = d.probes.map(twoStep);
+          const escalated = d.probes.filter((p) => { ix.ef = ef; return ix.search(p, 16)[0].distance > escalateAbove; }).length;
+          Object.assign(perEf[perEf.length - 1], { escalated: { ef: escalateEf, above: escalateAbove, share: +(escalated / queries).toFixed(4), ...recallOf(topE, truth, truthDist, d), ...te } });
+        }
+        console.error(`[${n}] M=${m} ef=${ef}`, JSON.stringify(perEf[perEf.length - 1]));
       }
       const file = join(dir, `m${m}.bin`);
       const tw = performance.now();
@@ -155,7 +229,7 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       const writeMs = performance.now() - tw;
       const tl = performance.now();
       const cl = process.cpuUsage();
-      const loaded = await HnswIndex.load(file, DIM, params, new Set(d.labels));
+      const loaded = projection ? await ProjectedIndex.load(file, projection, params, new Set(d.labels)) : await HnswIndex.load(file, DIM, params, new Set(d.labels));
       const loadMs = performance.now() - tl;
       const lc = process.cpuUsage(cl);
       loaded.index.ef = 128;
@@ -280,7 +354,11 @@ async function benchCutoff(): Promise<Record<string, unknown>[]> {
     for (let i = 0; i < n; i++) ix.add(d.labels[i], d.vectors[i]);
     const buildMs = performance.now() - tb;
     for (let i = 0; i < n; i++) ex.add(d.labels[i], d.vectors[i]);
-    const truth = d.probes.map((p) => ex.search(p, 1)[0].label);
+    const exactTop = d.probes.map((p) => ex.search(p, 1)[0]);
+  const truth = exactTop.map((h) => h.label);
+  const truthDist = exactTop.map((h) => h.distance);
+  const escalateEf = Number(arg('escalate-ef', '0'));
+  const escalateAbove = Number(arg('escalate-above', '1.0'));
     let hits = 0;
     for (let i = 0; i < 300; i++) if (ix.search(d.probes[i], 16)[0].label === truth[i]) hits++;
     const row = { size: n, exact: timeQueries(300, (i) => ex.search(d.probes[i], 16)), hnsw_ef128: timeQueries(300, (i) => ix.search(d.probes[i], 16)),

@@ -81,3 +81,81 @@ export function euclidean(a: Float32Array, b: Float32Array): number {
   }
   return Math.sqrt(s);
 }
+
+/**
+ * Second-order structure of real embeddings, as written by test/bench/embedding-structure.ts:
+ * the mean of identity centres, the covariance of the centres between people and the scatter of
+ * one person's images (row-major dim x dim).
+ */
+export interface EmbeddingStructure {
+  dim: number;
+  mean: ArrayLike<number>;
+  between_cov: ArrayLike<number>;
+  within_cov: ArrayLike<number>;
+}
+
+/** A Gaussian with covariance C, drawn as F^T z where F's rows are sqrt(lambda_k) u_k. */
+function gaussianFactor(cov: ArrayLike<number>, dim: number, eigen: (m: ArrayLike<number>, d: number) => { values: Float64Array; vectors: Float64Array }): Float64Array {
+  const { values, vectors } = eigen(cov, dim);
+  const f = new Float64Array(dim * dim);
+  for (let k = 0; k < dim; k++) {
+    const s = Math.sqrt(Math.max(0, values[k]));
+    for (let i = 0; i < dim; i++) f[k * dim + i] = s * vectors[k * dim + i];
+  }
+  return f;
+}
+
+function drawInto(out: Float64Array, f: Float64Array, dim: number, g: () => number): void {
+  out.fill(0);
+  for (let k = 0; k < dim; k++) {
+    const z = g();
+    const row = k * dim;
+    for (let i = 0; i < dim; i++) out[i] += z * f[row + i];
+  }
+}
+
+/**
+ * People drawn with the structure of real embeddings: centre ~ N(mean, between), an image =
+ * normalise(centre + s * N(0, within)), with s set (by bisection on a sample) so two images of a
+ * person lie `genuine` apart on average, as syntheticPeople does for isotropic ones. The eigen
+ * solver is passed in so this module stays free of the bench helpers.
+ */
+export function structuredPeople(n: number, structure: EmbeddingStructure, seed: number, genuine: number,
+  eigen: (m: ArrayLike<number>, d: number) => { values: Float64Array; vectors: Float64Array }): SyntheticPeople {
+  const dim = structure.dim;
+  const g = gaussian(mulberry32(seed));
+  const fb = gaussianFactor(structure.between_cov, dim, eigen);
+  const fw = gaussianFactor(structure.within_cov, dim, eigen);
+  const tmp = new Float64Array(dim);
+  const centres = Array.from({ length: n }, () => {
+    drawInto(tmp, fb, dim, g);
+    const c = new Float32Array(dim);
+    for (let i = 0; i < dim; i++) c[i] = structure.mean[i] + tmp[i];
+    return c;
+  });
+  const noise = new Float64Array(dim);
+  const image = (c: Float32Array, s: number, rand: () => number): Float32Array => {
+    drawInto(noise, fw, dim, rand);
+    const v = new Float32Array(dim);
+    for (let i = 0; i < dim; i++) v[i] = c[i] + s * noise[i];
+    return normalise(v);
+  };
+  // bisection on s: mean distance between two images of a person, over a fixed sample
+  const meanGenuine = (s: number): number => {
+    const r = gaussian(mulberry32(seed ^ 0x5bd1e995));
+    let sum = 0;
+    const m = Math.min(300, n);
+    for (let i = 0; i < m; i++) sum += euclidean(image(centres[i], s, r), image(centres[i], s, r));
+    return sum / m;
+  };
+  let lo = 0;
+  let hi = 1;
+  while (meanGenuine(hi) < genuine && hi < 1e6) hi *= 2;
+  for (let it = 0; it < 40; it++) {
+    const mid = (lo + hi) / 2;
+    if (meanGenuine(mid) < genuine) lo = mid;
+    else hi = mid;
+  }
+  const s = (lo + hi) / 2;
+  return { dim, sigma: s, centres, sample: (i) => image(centres[i], s, g) };
+}

@@ -3,6 +3,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExactIndex } from '../../../sdk/gallery/exact-index.ts';
 import { HnswIndex } from '../../../sdk/gallery/hnsw-index.ts';
+import { ProjectedIndex } from '../../../sdk/gallery/projected-index.ts';
+import { symmetricEigen } from '../../../sdk/gallery/eigen.ts';
+import type { Projection } from '../../../sdk/gallery/projection.ts';
 import type { VectorIndex } from '../../../sdk/gallery/vector-index.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 import { euclidean, gaussian, mulberry32, randomUnit } from './synthetic.ts';
@@ -131,3 +134,13 @@ function contract(name: string, make: (dim: number) => VectorIndex): void {
 
 contract('ExactIndex', (dim) => new ExactIndex(dim, 4));
 contract('HnswIndex', (dim) => HnswIndex.create(dim, { m: 16, efConstruction: 200, ef: 200, seed: 7 }, 16));
+
+/** A full-rank projection: a random rotation about a non-zero mean (distances are preserved). */
+function rotation(dim: number): Projection {
+  const g = gaussian(mulberry32(dim));
+  const a = new Float64Array(dim * dim);
+  for (let i = 0; i < dim; i++) for (let j = i; j < dim; j++) a[i * dim + j] = a[j * dim + i] = g();
+  const { vectors } = symmetricEigen(a, dim);
+  return { dim, rank: dim, mean: Float32Array.from({ length: dim }, () => g() * 0.1), basis: Float32Array.from(vectors), residualShare: 0 };
+}
+contract('ProjectedIndex (full rank)', (dim) => ProjectedIndex.create(rotation(dim), { m: 16, efConstruction: 200, ef: 200, seed: 7 }, 16));
