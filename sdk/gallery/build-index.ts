@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { GalleryCipher } from '../security/gallery-cipher.ts';
 import { SiteKey } from '../security/site-key.ts';
 import { HnswIndex, type HnswParams } from './hnsw-index.ts';
+import { ProjectedIndex, type GraphIndex } from './projected-index.ts';
+import { encodeProjection, fitProjection } from './projection.ts';
 import { commitIndexFile, newIndexFileName } from './index-file.ts';
 import { plainCodec, sealedCodec } from './record-codec.ts';
 import { writeIndexFile, type IndexSeal } from './sealed-index.ts';
@@ -35,7 +37,15 @@ export interface BuildResult {
   buildMs: number;
   /** Every label written to the file (saves the loader hnswlib's slow label listing). */
   labels: Float64Array;
+  /** The encoded projection the graph is built over (projection.ts), or null for a plain graph. */
+  projection: Uint8Array | null;
 }
+
+/**
+ * Eigen-decomposition is O(dim^3) (Jacobi: ~1 s at 192, ~35 s at 512 on this CPU): wider
+ * embeddings are indexed unprojected until a faster solver is in.
+ */
+const MAX_PROJECTED_DIM = 256;
 
 /** Builds, writes under a temporary name, fsyncs and renames; the sidecar is the caller's job. */
 export async function buildIndexFile(req: BuildRequest): Promise<BuildResult> {
@@ -49,13 +59,14 @@ export async function buildIndexFile(req: BuildRequest): Promise<BuildResult> {
     const tmpName = `${finalName}.tmp`;
     await writeIndexFile(built.index, join(req.dir, tmpName), seal, true);
     const { sha256, bytes } = await commitIndexFile(req.dir, tmpName, finalName);
-    return { file: finalName, sha256, bytes, generation: built.generation, count: built.count, buildMs: performance.now() - t0, labels: Float64Array.from(built.index.labels()) };
+    return { file: finalName, sha256, bytes, generation: built.generation, count: built.count, buildMs: performance.now() - t0, labels: Float64Array.from(built.index.labels()),
+      projection: built.index instanceof ProjectedIndex ? encodeProjection(built.index.projection) : null };
   } finally {
     cipher?.destroy();
   }
 }
 
-function buildSync(req: BuildRequest, cipher: GalleryCipher | null): { index: HnswIndex; generation: number; count: number } {
+function buildSync(req: BuildRequest, cipher: GalleryCipher | null): { index: GraphIndex; generation: number; count: number } {
   const codec = cipher ? sealedCodec(cipher) : plainCodec;
   const db = new Database(req.dbPath, { readonly: true, fileMustExist: true });
   try {
@@ -64,9 +75,26 @@ function buildSync(req: BuildRequest, cipher: GalleryCipher | null): { index: Hn
       const generation = Number(db.prepare("SELECT value FROM meta WHERE key = 'generation'").pluck().get());
       const where = req.centres ? '' : " WHERE kind = 'sample'";
       const count = db.prepare(`SELECT COUNT(*) FROM templates${where}`).pluck().get() as number;
-      const index = HnswIndex.create(req.dim, req.params, Math.max(1024, Math.ceil(count * 1.1)));
-      for (const r of indexedVectors(db, codec, req.dim, req.centres)) index.add(r.id, r.vector);
-      return { generation, index, count };
+      const capacity = Math.max(1024, Math.ceil(count * 1.1));
+      if (req.params.project === false || req.dim > MAX_PROJECTED_DIM) {
+        const index = HnswIndex.create(req.dim, req.params, capacity);
+        for (const r of indexedVectors(db, codec, req.dim, req.centres)) index.add(r.id, r.vector);
+        return { generation, index, count };
+      }
+      // The subspace is fitted to the very templates indexed, so every one is read first.
+      const ids = new Float64Array(count);
+      const flat = new Float32Array(count * req.dim);
+      let n = 0;
+      for (const r of indexedVectors(db, codec, req.dim, req.centres)) {
+        if (n === count) break;
+        ids[n] = r.id;
+        flat.set(r.vector, n++ * req.dim);
+      }
+      const projection = fitProjection(flat, n, req.dim);
+      const index: GraphIndex = projection ? ProjectedIndex.create(projection, req.params, capacity) : HnswIndex.create(req.dim, req.params, capacity);
+      for (let i = 0; i < n; i++) index.add(ids[i], flat.subarray(i * req.dim, (i + 1) * req.dim));
+      flat.fill(0); // templates: do not leave them to the garbage collector's schedule
+      return { generation, index, count: n };
     });
     return snapshot();
   } finally {

@@ -11,7 +11,7 @@ import { ExactIndex } from './exact-index.ts';
 import type { GalleryContext } from './gallery-context.ts';
 import type { ApplyResult } from './gallery-types.ts';
 import type { Prepared } from './gallery-input.ts';
-import { HnswIndex } from './hnsw-index.ts';
+import { isGraphIndex } from './projected-index.ts';
 import { LiveIndex } from './live-index.ts';
 import type { GalleryMeta } from './store.ts';
 import type { TimeSlice } from './time-slice.ts';
@@ -234,7 +234,7 @@ export class BulkChange {
     this.#cx.adoptRecords({ identities, owner, centreLabels, meta }, foreign ? -1 : dv);
     const erased = r.removed.length > 0 || r.identityState.some((x, k) => k % 3 === 0 && x < 0);
     if (r.checkpointBusy) log.warn('gallery WAL checkpoint after a removal was blocked by a reader; the next removal or close retries', { dir });
-    if (next) upkeep.installBulk(next, fresh, old?.base instanceof HnswIndex && erased);
+    if (next) upkeep.installBulk(next, fresh, !!old && isGraphIndex(old.base) && erased);
     log.debug?.('gallery bulk change adopted', { dir, generation: meta.generation, added: r.addedLabels.length, removed: r.removed.length,
       workerMs: Math.round(r.ms), fresh, sliceMaxMs: Math.round(sliceMaxMs), swapMs: Math.round(performance.now() - swapStart) });
     this.#after = () => {

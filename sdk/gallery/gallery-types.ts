@@ -105,6 +105,10 @@ export interface GalleryStats {
     m: number;
     efConstruction: number;
     ef: number;
+    /** Narrow beam tried first by a search given its threshold (null: always `ef`). */
+    efFirst: number | null;
+    /** Dimension of the projected points the graph holds (null: full templates). */
+    projectedDim: number | null;
     exactBelow: number;
     centres: boolean;
   };

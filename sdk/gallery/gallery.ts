@@ -36,7 +36,8 @@ import { BulkChange } from './bulk-change.ts';
 import type { GalleryContext } from './gallery-context.ts';
 import { badInput, checkIdentityId, checkVersion, GalleryInput } from './gallery-input.ts';
 import type { ApplyResult, Candidate, EmbeddingInput, EnrollOptions, EnrollResult, GalleryChanges, GalleryStats, IdentityInfo, IdentityInput, TemplateInfo } from './gallery-types.ts';
-import { DEFAULT_HNSW_PARAMS, HnswIndex, type HnswParams } from './hnsw-index.ts';
+import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.ts';
+import { isGraphIndex, ProjectedIndex } from './projected-index.ts';
 import { IndexUpkeep } from './index-upkeep.ts';
 import type { LiveIndex } from './live-index.ts';
 import { SLICE_MS, TimeSlice } from './time-slice.ts';
@@ -272,7 +273,9 @@ export class Gallery {
         fileGeneration: this.#upkeep.fileGeneration,
         m: this.#params.m,
         efConstruction: this.#params.efConstruction,
-        ef: base instanceof HnswIndex ? base.ef : this.#params.ef,
+        ef: base && isGraphIndex(base) ? base.ef : this.#params.ef,
+        efFirst: this.#params.efFirst ?? null,
+        projectedDim: base instanceof ProjectedIndex ? base.projection.rank : null,
         exactBelow: this.#exactBelow,
         centres: this.#meta.centres,
       },

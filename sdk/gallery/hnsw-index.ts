@@ -29,6 +29,11 @@ export interface HnswParams {
    * is the fallback when nobody lies within it. Absent: always `ef`.
    */
   efFirst?: number;
+  /**
+   * Build the graph over the templates' principal subspace when they have one (projection.ts):
+   * default true; false keeps full-dimension points.
+   */
+  project?: boolean;
   seed: number;
 }
 

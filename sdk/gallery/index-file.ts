@@ -31,6 +31,8 @@ export interface Sidecar {
   count: number;
   /** Encrypted gallery: key check value of the key the file is sealed under (absent: plain file). */
   sealed?: string;
+  /** The graph is over projected templates (projection.ts): the encoded projection, base64, sealed when `sealed`. */
+  projection?: string;
 }
 
 export function newIndexFileName(generation: number): string {

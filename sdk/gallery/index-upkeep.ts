@@ -12,10 +12,12 @@ import { buildIndexFile, buildIndexFileInWorker, type BuildResult } from './buil
 import { ExactIndex } from './exact-index.ts';
 import type { GalleryContext } from './gallery-context.ts';
 import type { IndexState } from './gallery-types.ts';
-import { HnswIndex, type HnswParams, type LoadedIndex } from './hnsw-index.ts';
+import type { HnswParams } from './hnsw-index.ts';
+import { isGraphIndex, type GraphIndex } from './projected-index.ts';
+import { decodeProjection } from './projection.ts';
 import { commitIndexFile, newIndexFileName, readSidecar, removeIndexFiles, removeSidecar, sha256File, sidecarMatches, writeSidecar, SIDECAR_FORMAT, type Sidecar } from './index-file.ts';
 import { LiveIndex } from './live-index.ts';
-import { loadIndexFile, writeIndexFile, type IndexSeal } from './sealed-index.ts';
+import { loadIndexFile, projectionForSidecar, projectionFromSidecar, writeIndexFile, type IndexSeal, type LoadedGraph } from './sealed-index.ts';
 import type { GalleryMeta } from './store.ts';
 import { SLICE_MS, TimeSlice } from './time-slice.ts';
 import type { VectorIndex } from './vector-index.ts';
@@ -177,7 +179,7 @@ export class IndexUpkeep {
 
   /** After a committed removal: the removed vectors leave the index file too. */
   eraseRemoved(): void {
-    if (this.#index?.base instanceof HnswIndex) this.#eraseOnDisk();
+    if (this.#index && isGraphIndex(this.#index.base)) this.#eraseOnDisk();
     else if (!this.#index) this.#scrubDetachedFile();
   }
 
@@ -310,9 +312,9 @@ export class IndexUpkeep {
       return `index file missing: ${errorMessage(e)}`;
     }
     if (digest.bytes !== sidecar.bytes || digest.sha256 !== sidecar.sha256) return 'index file does not match its sidecar checksum';
-    let loaded: { index: HnswIndex; missing: number[]; scrubbed: number };
+    let loaded: LoadedGraph;
     try {
-      loaded = await loadIndexFile(file, dim, params, this.#cx.owner(), seal);
+      loaded = await loadIndexFile(file, dim, params, this.#cx.owner(), seal, {}, projectionFromSidecar(sidecar, dim, seal));
     } catch (e) {
       return errorMessage(e);
     }
@@ -340,9 +342,10 @@ export class IndexUpkeep {
     // committed meanwhile are journalled and applied to the new index before it is swapped in.
     const journal: Journal = { added: [], removed: [], reset: false };
     this.#journal = journal;
-    let loaded: LoadedIndex;
+    let loaded: LoadedGraph;
     try {
-      loaded = await loadIndexFile(join(dir, result.file), dim, params, this.#cx.owner(), seal, { labels: result.labels, slice: new TimeSlice(SLICE_MS) });
+      loaded = await loadIndexFile(join(dir, result.file), dim, params, this.#cx.owner(), seal, { labels: result.labels, slice: new TimeSlice(SLICE_MS) },
+        result.projection ? decodeProjection(result.projection, dim) : null);
     } finally {
       this.#journal = null;
     }
@@ -400,7 +403,7 @@ export class IndexUpkeep {
       else break;
     }
     const live = this.#index;
-    if (!live || this.#cx.failed() || !(live.base instanceof HnswIndex)) return;
+    if (!live || this.#cx.failed() || !isGraphIndex(live.base)) return;
     if (live.overlay.size > 0) {
       if (live.overlay.size <= this.#cx.inlineAddLimit) live.drainOverlay();
       else {
@@ -432,7 +435,7 @@ export class IndexUpkeep {
    * Points the sidecar at a committed index file, unless the index it was written from has been
    * replaced or a newer file is already published (then the file is just dropped).
    */
-  #publish(from: VectorIndex, f: IndexFile): Promise<void> {
+  #publish(from: GraphIndex, f: IndexFile): Promise<void> {
     const { dir, modelId, dim, params, seal } = this.#cx;
     return this.#withFileLock(async () => {
       if (this.#index?.base !== from || (this.#fileGeneration !== null && this.#fileGeneration > f.generation)) {
@@ -442,7 +445,7 @@ export class IndexUpkeep {
       const meta = this.#cx.meta();
       await writeSidecar(dir, { format: SIDECAR_FORMAT, galleryId: meta.galleryId, generation: f.generation, file: f.file, bytes: f.bytes, sha256: f.sha256,
         modelId, dim, m: params.m, efConstruction: params.efConstruction, centres: meta.centres, count: f.count,
-        ...(seal ? { sealed: seal.cipher.checkValue } : {}) });
+        ...(seal ? { sealed: seal.cipher.checkValue } : {}), ...projectionForSidecar(from, seal) });
       this.#fileGeneration = f.generation;
       await removeIndexFiles(dir, f.file);
     });
@@ -507,7 +510,7 @@ export class IndexUpkeep {
       if (!digest || digest.sha256 !== sidecar.sha256) return drop('index file missing or not matching its sidecar');
       let loaded: Awaited<ReturnType<typeof loadIndexFile>>;
       try {
-        loaded = await loadIndexFile(path, dim, params, this.#cx.owner(), seal);
+        loaded = await loadIndexFile(path, dim, params, this.#cx.owner(), seal, {}, projectionFromSidecar(sidecar, dim, seal));
       } catch (e) {
         return drop(errorMessage(e));
       }

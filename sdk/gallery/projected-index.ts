@@ -107,3 +107,10 @@ export class ProjectedIndex implements VectorIndex {
     return this.inner.writeAsync(file);
   }
 }
+
+/** The graph indexes a gallery builds and writes to a file. */
+export type GraphIndex = HnswIndex | ProjectedIndex;
+
+export function isGraphIndex(index: VectorIndex): index is GraphIndex {
+  return index instanceof HnswIndex || index instanceof ProjectedIndex;
+}

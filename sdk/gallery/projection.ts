@@ -104,3 +104,50 @@ export function upperDistance(projected: number, residualA: number, residualB: n
   const r = residualA + residualB;
   return Math.sqrt(projected * projected + r * r);
 }
+
+const MAGIC = 0x4a525046; // "FPRJ"
+
+/** Binary form: magic, dim, rank (uint32 LE), mean (dim float32), basis (rank x dim float32). */
+export function encodeProjection(p: Projection): Uint8Array {
+  const out = new Uint8Array(12 + 4 * (p.dim + p.rank * p.dim) + 8);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, p.dim, true);
+  view.setUint32(8, p.rank, true);
+  let at = 12;
+  for (const x of p.mean) { view.setFloat32(at, x, true); at += 4; }
+  for (const x of p.basis) { view.setFloat32(at, x, true); at += 4; }
+  view.setFloat64(at, p.residualShare, true);
+  return out;
+}
+
+/**
+ * Reads and checks a projection. The distance bound is only valid for orthonormal rows, so a
+ * damaged basis must be refused, not used: a wrong one could report a stranger as near.
+ */
+export function decodeProjection(bytes: Uint8Array, dim: number): Projection {
+  const bad = (why: string) => new FaceGateError('FG_GALLERY_CORRUPT', `index projection: ${why}`);
+  if (bytes.length < 20) throw bad('truncated');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, true) !== MAGIC) throw bad('not a projection');
+  const d = view.getUint32(4, true);
+  const rank = view.getUint32(8, true);
+  if (d !== dim) throw bad(`built for dim ${d}, the gallery has ${dim}`);
+  if (rank < 1 || rank > dim) throw bad(`rank ${rank} outside 1..${dim}`);
+  if (bytes.length !== 12 + 4 * (dim + rank * dim) + 8) throw bad('wrong length');
+  const mean = new Float32Array(dim);
+  const basis = new Float32Array(rank * dim);
+  let at = 12;
+  for (let i = 0; i < dim; i++, at += 4) mean[i] = view.getFloat32(at, true);
+  for (let i = 0; i < rank * dim; i++, at += 4) basis[i] = view.getFloat32(at, true);
+  const residualShare = view.getFloat64(at, true);
+  if (![...mean].every(Number.isFinite) || !basis.every(Number.isFinite)) throw bad('non-finite values');
+  for (let a = 0; a < rank; a++) {
+    for (let b = a; b < rank; b++) {
+      let s = 0;
+      for (let i = 0; i < dim; i++) s += basis[a * dim + i] * basis[b * dim + i];
+      if (Math.abs(s - (a === b ? 1 : 0)) > 1e-4) throw bad(`basis rows ${a} and ${b} are not orthonormal`);
+    }
+  }
+  return { dim, rank, mean, basis, residualShare };
+}

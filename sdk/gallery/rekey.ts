@@ -20,7 +20,7 @@ import type { SiteKey } from '../security/site-key.ts';
 import { GALLERY_DB } from './gallery.ts';
 import { commitIndexFile, newIndexFileName, readSidecar, removeIndexFiles, removeSidecar, sha256File, writeSidecar, type Sidecar } from './index-file.ts';
 import { plainCodec, sealedCodec, type IdentityRow, type RecordCodec, type TemplateKind } from './record-codec.ts';
-import { ramScratchDir } from './sealed-index.ts';
+import { projectionBytes, projectionText, ramScratchDir } from './sealed-index.ts';
 import { openDatabase } from './store.ts';
 
 export interface RekeyResult {
@@ -119,6 +119,14 @@ async function resealIndex(dir: string, oldGeneration: number, newGeneration: nu
   const ramDir = ramScratchDir();
   const intact = await sha256File(src).then((d) => d.sha256 === sidecar.sha256, () => false);
   if (!intact || (from && !ramDir) || (to && !ramDir)) return drop();
+  let projection: string | undefined;
+  if (sidecar.projection !== undefined) {
+    try {
+      projection = projectionText(projectionBytes(sidecar.projection, from), to);
+    } catch {
+      return drop(); // unreadable: the next open rebuilds the index
+    }
+  }
   const file = newIndexFileName(sidecar.generation);
   const tmp = join(dir, `${file}.tmp`);
   const work = await mkdtemp(join(ramDir ?? dir, `facegate-index-${process.pid}-`));
@@ -137,6 +145,7 @@ async function resealIndex(dir: string, oldGeneration: number, newGeneration: nu
   const next: Sidecar = { ...sidecar, file, sha256, bytes, generation: sidecar.generation === oldGeneration ? newGeneration : sidecar.generation };
   if (to) next.sealed = to.checkValue;
   else delete next.sealed;
+  if (projection !== undefined) next.projection = projection;
   await writeSidecar(dir, next);
   await removeIndexFiles(dir, file);
   return 'resealed';

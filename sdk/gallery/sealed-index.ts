@@ -9,12 +9,16 @@ import { readdirSync, rmSync, statfsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GalleryCipher } from '../security/gallery-cipher.ts';
+import { FaceGateError } from '../errors.ts';
 import { HnswIndex, type HnswParams, type LabelSet, type LoadedIndex, type LoadOptions } from './hnsw-index.ts';
+import { ProjectedIndex, type GraphIndex } from './projected-index.ts';
+import { decodeProjection, encodeProjection, type Projection } from './projection.ts';
 
 /** statfs f_type of the RAM file systems (linux/magic.h). */
 const RAM_FS = new Set([0x01021994 /* tmpfs */, 0x858458f6 /* ramfs */]);
 export const RAM_DIR_ENV = 'FACEGATE_RAM_DIR';
 const INDEX_AAD = 'hnsw-index';
+const PROJECTION_AAD = 'hnsw-projection';
 
 export interface IndexSeal {
   cipher: GalleryCipher;
@@ -70,7 +74,7 @@ async function withRamFile<T>(ramDir: string, fn: (plainPath: string) => Promise
 }
 
 /** Writes `index` to `dest` (sealed when `seal` is given). `sync`: hnswlib's blocking write (worker builds). */
-export async function writeIndexFile(index: HnswIndex, dest: string, seal: IndexSeal | null, sync = false): Promise<void> {
+export async function writeIndexFile(index: GraphIndex, dest: string, seal: IndexSeal | null, sync = false): Promise<void> {
   const write = async (path: string) => (sync ? index.writeSync(path) : index.writeAsync(path));
   if (!seal) return write(dest);
   await withRamFile(seal.ramDir, async (plain) => {
@@ -79,11 +83,42 @@ export async function writeIndexFile(index: HnswIndex, dest: string, seal: Index
   });
 }
 
+/** A loaded index file: a plain graph, or one over the projection the sidecar names. */
+export type LoadedGraph = Omit<LoadedIndex, 'index'> & { index: GraphIndex };
+
 /** Loads an index file written by writeIndexFile (see HnswIndex.load for `expectedLive`). */
-export async function loadIndexFile(file: string, dim: number, params: HnswParams, expectedLive: LabelSet, seal: IndexSeal | null, opts: LoadOptions = {}): Promise<LoadedIndex> {
-  if (!seal) return HnswIndex.load(file, dim, params, expectedLive, opts);
+export async function loadIndexFile(file: string, dim: number, params: HnswParams, expectedLive: LabelSet, seal: IndexSeal | null, opts: LoadOptions = {},
+  projection: Projection | null = null): Promise<LoadedGraph> {
+  const load = (path: string): Promise<LoadedGraph> => (projection ? ProjectedIndex.load(path, projection, params, expectedLive, opts) : HnswIndex.load(path, dim, params, expectedLive, opts));
+  if (!seal) return load(file);
   return withRamFile(seal.ramDir, async (plain) => {
     await seal.cipher.openFile(file, plain, INDEX_AAD);
-    return HnswIndex.load(plain, dim, params, expectedLive, opts);
+    return load(plain);
   });
+}
+
+/** The sidecar form of encoded projection bytes: base64, sealed when a cipher is given (it is derived from templates). */
+export function projectionText(bytes: Uint8Array, cipher: GalleryCipher | null): string {
+  return (cipher ? cipher.seal(bytes, PROJECTION_AAD) : Buffer.from(bytes)).toString('base64');
+}
+
+/** The encoded projection bytes of a sidecar's text (opened with the cipher when given). */
+export function projectionBytes(text: unknown, cipher: GalleryCipher | null): Uint8Array {
+  if (typeof text !== 'string') throw new FaceGateError('FG_GALLERY_CORRUPT', 'index projection: not a string');
+  const raw = Buffer.from(text, 'base64');
+  try {
+    return cipher ? cipher.open(raw, PROJECTION_AAD) : raw;
+  } catch (e) {
+    throw new FaceGateError('FG_GALLERY_CORRUPT', 'index projection: cannot be opened with the gallery key', { cause: e });
+  }
+}
+
+/** The sidecar field for an index's projection (none for a plain graph). */
+export function projectionForSidecar(index: GraphIndex, seal: IndexSeal | null): { projection?: string } {
+  return index instanceof ProjectedIndex ? { projection: projectionText(encodeProjection(index.projection), seal?.cipher ?? null) } : {};
+}
+
+/** The projection a sidecar names, null when it names none; FG_GALLERY_CORRUPT when it cannot be read. */
+export function projectionFromSidecar(s: { projection?: unknown }, dim: number, seal: IndexSeal | null): Projection | null {
+  return s.projection === undefined ? null : decodeProjection(projectionBytes(s.projection, seal?.cipher ?? null), dim);
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitProjection, project, upperDistance } from '../../../sdk/gallery/projection.ts';
+import { decodeProjection, encodeProjection, fitProjection, project, upperDistance } from '../../../sdk/gallery/projection.ts';
+import { FaceGateError } from '../../../sdk/errors.ts';
 import { euclidean, gaussian, mulberry32, normalise, randomUnit } from './synthetic.ts';
 
 const DIM = 40;
@@ -84,4 +85,23 @@ test('no projection for isotropic vectors or too few of them', () => {
 test('upperDistance: sqrt(dp^2 + (ra + rb)^2)', () => {
   assert.equal(upperDistance(3, 1, 3), 5);
   assert.equal(upperDistance(0.5, 0, 0), 0.5);
+});
+
+test('encode/decode round trip; a damaged projection is refused, naming the problem', () => {
+  const g = gaussian(mulberry32(8));
+  const basis = Array.from({ length: 3 }, () => randomUnit(DIM, g));
+  const p = fitProjection(inSubspace(300, basis, 1e-4, 9), 300, DIM, { maxResidualShare: 1e-3, multiple: 4 });
+  assert.ok(p);
+  const bytes = encodeProjection(p);
+  const back = decodeProjection(bytes, DIM);
+  assert.deepEqual(back, p);
+  const corrupt = (why: RegExp, b: Uint8Array, dim = DIM) => assert.throws(() => decodeProjection(b, dim), (e: unknown) => e instanceof FaceGateError && e.code === 'FG_GALLERY_CORRUPT' && why.test(e.message));
+  corrupt(/dim/, bytes, DIM + 1);
+  corrupt(/truncated|length/, bytes.subarray(0, bytes.length - 4));
+  const flipped = Uint8Array.from(bytes);
+  flipped[12 + 4 * DIM + 4 * 5 + 3] ^= 0x40; // an exponent bit of a basis value
+  corrupt(/orthonormal|non-finite/, flipped);
+  const magic = Uint8Array.from(bytes);
+  magic[0] ^= 1;
+  corrupt(/not a projection/, magic);
 });
