@@ -19,6 +19,7 @@ export class ProjectedIndex implements VectorIndex {
   #residual = new Map<number, number>();
   #point: Float32Array;
   #query: Float32Array;
+  #scratch: Float64Array;
 
   private constructor(projection: Projection, inner: HnswIndex) {
     this.dim = projection.dim;
@@ -26,6 +27,7 @@ export class ProjectedIndex implements VectorIndex {
     this.inner = inner;
     this.#point = new Float32Array(projection.rank + 1);
     this.#query = new Float32Array(projection.rank + 1);
+    this.#scratch = new Float64Array(projection.dim);
   }
 
   static create(projection: Projection, params: HnswParams, capacity?: number): ProjectedIndex {
@@ -59,7 +61,7 @@ export class ProjectedIndex implements VectorIndex {
   }
 
   #augment(v: Float32Array, out: Float32Array): number {
-    const r = project(this.projection, v, out.subarray(0, this.projection.rank));
+    const r = project(this.projection, v, out.subarray(0, this.projection.rank), this.#scratch);
     out[this.projection.rank] = r;
     return r;
   }

@@ -74,12 +74,12 @@ export function fitProjection(vectors: Float32Array, count: number, dim: number,
 
 /**
  * Writes v's coordinates in the subspace into `out` (length rank) and returns the norm of the
- * part of v outside it.
+ * part of v outside it. `scratch` (length dim) saves an allocation per call on hot paths.
  */
-export function project(p: Projection, v: Float32Array, out: Float32Array): number {
+export function project(p: Projection, v: Float32Array, out: Float32Array, scratch: Float64Array = new Float64Array(p.dim)): number {
   const { dim, rank, mean, basis } = p;
   if (v.length !== dim || out.length !== rank) throw new FaceGateError('FG_INPUT_INVALID', `projection: expected ${dim} -> ${rank} values, got ${v.length} -> ${out.length}`);
-  const c = new Float64Array(dim);
+  const c = scratch;
   for (let i = 0; i < dim; i++) c[i] = v[i] - mean[i];
   for (let k = 0; k < rank; k++) {
     const row = k * dim;
