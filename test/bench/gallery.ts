@@ -335,9 +335,15 @@ async function benchGallery(n: number, d: Data, dir: string, queries: number): P
   let right = 0;
   const tq = timeQueries(queries, (i) => { g2.search(d.probes[i], 5); });
   for (let i = 0; i < queries; i++) if (g2.search(d.probes[i], 5)[0].identityId === `p${d.probeOwner[i]}`) right++;
+  // what the device and `identify` do: search with the decision threshold (narrow beam first)
+  const threshold = Number(arg('escalate-above', '0.93'));
+  const tt = timeQueries(queries, (i) => { g2.search(d.probes[i], 5, { threshold }); });
+  let rightT = 0;
+  for (let i = 0; i < queries; i++) if (g2.search(d.probes[i], 5, { threshold })[0].identityId === `p${d.probeOwner[i]}`) rightT++;
   const res = { replace_all: syncReplace ? 'sync' : 'async', replace_all_ms: Math.round(sqliteMs), max_event_loop_gap_ms_during_replace: replaceStall.maxGap, gc_max_ms_during_replace: replaceStall.gcMax, gc_max_kind_during_replace: replaceStall.gcKind,
     worker_build_s: +buildS.toFixed(1), worker_build_cpu_s: +((bc.user + bc.system) / 1e6).toFixed(1), max_event_loop_gap_ms_during_build: buildStall.maxGap, gc_max_ms_during_build: buildStall.gcMax, gc_max_kind_during_build: buildStall.gcKind, index_kind: kind,
-    reopen_ms: Math.round(openMs), reopen_cpu_ms: Math.round((oc.user + oc.system) / 1000), reopen_state: st.index.state, search_k5: tq, identity_top1: +(right / queries).toFixed(4), rss_mb: rssMb() };
+    reopen_ms: Math.round(openMs), reopen_cpu_ms: Math.round((oc.user + oc.system) / 1000), reopen_state: st.index.state, projected_dim: st.index.projectedDim, m: st.index.m, ef: st.index.ef, ef_first: st.index.efFirst, search_k5: tq, identity_top1: +(right / queries).toFixed(4),
+    search_k5_threshold: { threshold, ...tt }, identity_top1_threshold: +(rightT / queries).toFixed(4), rss_mb: rssMb() };
   console.error(`[${n}] gallery`, res);
   await g2.close();
   return res;
