@@ -41,11 +41,8 @@ export interface BuildResult {
   projection: Uint8Array | null;
 }
 
-/**
- * Eigen-decomposition is O(dim^3) (Jacobi: ~1 s at 192, ~35 s at 512 on this CPU): wider
- * embeddings are indexed unprojected until a faster solver is in.
- */
-const MAX_PROJECTED_DIM = 256;
+/** The eigensolver is O(dim^3): 0.5 s at 192-d, 3 s at 512-d here; wider templates stay unprojected. */
+const MAX_PROJECTED_DIM = 1024;
 
 /** Builds, writes under a temporary name, fsyncs and renames; the sidecar is the caller's job. */
 export async function buildIndexFile(req: BuildRequest): Promise<BuildResult> {
