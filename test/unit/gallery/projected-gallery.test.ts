@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Gallery, rekeyGallery } from '../../../sdk/gallery/index.ts';
 import { SIDECAR } from '../../../sdk/gallery/index-file.ts';
 import { ramScratchDir } from '../../../sdk/gallery/sealed-index.ts';
+import { decodeProjection, project } from '../../../sdk/gallery/projection.ts';
 import { SiteKey } from '../../../sdk/security/site-key.ts';
 import { euclidean, gaussian, mulberry32, normalise, randomUnit } from './synthetic.ts';
 
@@ -130,4 +131,22 @@ test('encrypted gallery: the projection is sealed in the sidecar and carried thr
   assert.equal(g2.stats().index.state, 'loaded');
   assert.equal(g2.stats().index.projectedDim, 16);
   checkAnswers(g2, enrolled, probes);
+});
+
+test('erasure: a removed person\'s projected point leaves the index file', async (t) => {
+  const dir = tmp(t);
+  const g = await Gallery.open(dir, { modelId: 'proj-64', dim: DIM, create: true, centres: false, exactBelow: 100 });
+  const { enrolled } = await enrol(g, 6);
+  const sidecar = () => JSON.parse(readFileSync(join(dir, SIDECAR), 'utf8')) as { file: string; projection: string };
+  const projection = decodeProjection(Buffer.from(sidecar().projection, 'base64'), DIM);
+  // the graph point of p7's first template: its coordinates and residual norm, as float32 bytes
+  const point = new Float32Array(projection.rank + 1);
+  point[projection.rank] = project(projection, enrolled[14], point.subarray(0, projection.rank));
+  const needle = Buffer.from(point.buffer).subarray(0, 32);
+  assert.ok(readFileSync(join(dir, sidecar().file)).includes(needle), 'the point is in the file before removal');
+  g.remove('p7');
+  await g.whenIdle();
+  await g.flush();
+  await g.close();
+  assert.ok(!readFileSync(join(dir, sidecar().file)).includes(needle), 'the point is gone from the file after removal');
 });
