@@ -74,14 +74,15 @@ function noise(dim: number): number[] {
 
 /**
  * From test/bench/gallery.ts at 100k templates (192-d, 50k identities, probes at genuine distance
- * 0.8, decision threshold 0.93, AVX2 addon, 2-core machine with another job running):
+ * 0.8, decision threshold 0.93, AVX2 addon, 2-core machine, mostly with another job running):
  * - M=16 cannot reach recall@1 0.999 at a usable beam on vectors shaped like real embeddings
  *   (lfw-fitted: 0.974 at ef 64, 0.991 at ef 128; isotropic: 0.997 at ef 192, 1.94 ms).
  * - M=32 with the threshold (Gallery.search): a 64-wide first beam answers ~98% of probes alone
  *   and the 128-wide one the rest: recall@1 0.999 (2,000 lfw-fitted probes, graph over 64-d) and
- *   1.000 (1,000 probes, 80-d; and isotropic), CPU p50 0.68-0.87 ms (isotropic 1.08). A 48-wide
- *   first beam is ~15% faster but reached only 0.9975 on the 2,000 probes: the misses are
- *   near-ties in crowded neighbourhoods, where a stranger lies within the threshold too.
+ *   1.000 (1,000 probes, 80-d; and isotropic), CPU p50 0.54 ms on an idle machine, 0.68-0.87 ms
+ *   beside another job (isotropic 1.08). A 48-wide first beam is faster but reached only 0.9975
+ *   on the 2,000 probes: the misses are near-ties in crowded neighbourhoods, where a stranger
+ *   lies within the threshold too.
  * M=32 costs 1.6x the build time of M=16 (179 vs 115 CPU-s at 100k, projected) and 27% more file.
  */
 export const DEFAULT_HNSW_PARAMS: HnswParams = { m: 32, efConstruction: 200, ef: 128, efFirst: 64, seed: 100, project: true };
