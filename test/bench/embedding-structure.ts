@@ -10,14 +10,15 @@
  *        [--cache .cache/lfw-embeddings.json] [--out .cache/lfw-structure.json]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPipeline } from '../../sdk/pipeline/create-pipeline.ts';
 import { mostCentralFace } from '../../sdk/pipeline/face-choice.ts';
 import type { EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
 import { readCsvRows } from '../../calibration/csv-rows.ts';
 import { covariance, symmetricEigen, participationRatio } from '../helpers/spectrum.ts';
-import { structuredPeople, syntheticPeople, type SyntheticPeople } from '../unit/gallery/synthetic.ts';
+import { euclidean as dist, structuredPeople, syntheticPeople, type SyntheticPeople } from '../unit/gallery/synthetic.ts';
+import { quantile } from './stats.ts';
 
 const LFW = fileURLToPath(new URL('../../../shared/data/lfw-dev/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -61,18 +62,12 @@ function summary(xs: number[]): Record<string, number> {
   const s = [...xs].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   const sd = Math.sqrt(s.reduce((a, b) => a + (b - mean) ** 2, 0) / s.length);
-  const q = (p: number) => +s[Math.min(s.length - 1, Math.floor(p * s.length))].toFixed(4);
+  const q = (p: number) => +quantile(s, p).toFixed(4);
   return { n: s.length, mean: +mean.toFixed(4), sd: +sd.toFixed(4), p01: q(0.01), p50: q(0.5), p99: q(0.99) };
 }
 
-const dist = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
-};
-
-const cacheFile = join(ROOT, arg('cache', '.cache/lfw-embeddings.json'));
-const outFile = join(ROOT, arg('out', '.cache/lfw-structure.json'));
+const cacheFile = resolve(ROOT, arg('cache', '.cache/lfw-embeddings.json'));
+const outFile = resolve(ROOT, arg('out', '.cache/lfw-structure.json'));
 const data = await embedAll(cacheFile, arg('embedder', 'mobilefacenet-192'));
 const dim = data.dim;
 const byId = new Map<string, number[][]>();
@@ -140,7 +135,7 @@ function describe(p: SyntheticPeople): Record<string, unknown> {
 const realImages = symmetricEigen(covariance(data.rows.map((r) => r.v)).cov, dim).values;
 const check = {
   real: { images_effective_dim: +participationRatio(realImages).toFixed(1), variance_beyond_64: +(realImages.slice(64).reduce((a, b) => a + b, 0) / realImages.reduce((a, b) => a + b, 0)).toExponential(2) },
-  fitted: describe(structuredPeople(2000, structure, 11, report.genuine_distance.mean, symmetricEigen)),
+  fitted: describe(structuredPeople(2000, structure, 11, report.genuine_distance.mean)),
   isotropic: describe(syntheticPeople(2000, dim, 11, report.genuine_distance.mean)),
 };
 console.log(JSON.stringify({ ...report, generator_check: check }, null, 1));

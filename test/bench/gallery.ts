@@ -30,7 +30,6 @@ import { fitProjection, type Projection } from '../../sdk/gallery/projection.ts'
 import { Gallery } from '../../sdk/gallery/gallery.ts';
 import { silentLogger } from '../../sdk/logger.ts';
 import { syntheticPeople, structuredPeople, euclidean, type EmbeddingStructure, type SyntheticPeople } from '../unit/gallery/synthetic.ts';
-import { symmetricEigen } from '../helpers/spectrum.ts';
 
 const DIM = 192;
 const SELF = fileURLToPath(import.meta.url);
@@ -94,7 +93,7 @@ function makePeople(n: number, seed: number): SyntheticPeople {
   const file = arg('structure-file', fileURLToPath(new URL('../../.cache/lfw-structure.json', import.meta.url)))!;
   const s = JSON.parse(readFileSync(file, 'utf8')) as EmbeddingStructure;
   if (s.dim !== DIM) throw new Error(`${file}: dim ${s.dim}, the bench uses ${DIM}`);
-  return structuredPeople(n, s, seed, genuine, symmetricEigen);
+  return structuredPeople(n, s, seed, genuine);
 }
 
 function makeData(n: number, queries: number, seed: number): Data {

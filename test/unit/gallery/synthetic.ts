@@ -4,6 +4,8 @@
  * x = sigma^2 * dim, two templates of one person lie at sqrt(2x / (1 + x)) of each other, so
  * `genuine` (the Euclidean distance wanted between two images of a person) fixes sigma.
  */
+import { symmetricEigen } from '../../../sdk/gallery/eigen.ts';
+
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -73,7 +75,7 @@ export function syntheticPeople(n: number, dim: number, seed: number, genuine = 
   return { dim, sigma, centres, sample: (i) => jitter(centres[i], sigma, g) };
 }
 
-export function euclidean(a: Float32Array, b: Float32Array): number {
+export function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     const d = a[i] - b[i];
@@ -95,8 +97,8 @@ export interface EmbeddingStructure {
 }
 
 /** A Gaussian with covariance C, drawn as F^T z where F's rows are sqrt(lambda_k) u_k. */
-function gaussianFactor(cov: ArrayLike<number>, dim: number, eigen: (m: ArrayLike<number>, d: number) => { values: Float64Array; vectors: Float64Array }): Float64Array {
-  const { values, vectors } = eigen(cov, dim);
+function gaussianFactor(cov: ArrayLike<number>, dim: number): Float64Array {
+  const { values, vectors } = symmetricEigen(cov, dim);
   const f = new Float64Array(dim * dim);
   for (let k = 0; k < dim; k++) {
     const s = Math.sqrt(Math.max(0, values[k]));
@@ -117,15 +119,13 @@ function drawInto(out: Float64Array, f: Float64Array, dim: number, g: () => numb
 /**
  * People drawn with the structure of real embeddings: centre ~ N(mean, between), an image =
  * normalise(centre + s * N(0, within)), with s set (by bisection on a sample) so two images of a
- * person lie `genuine` apart on average, as syntheticPeople does for isotropic ones. The eigen
- * solver is passed in so this module stays free of the bench helpers.
+ * person lie `genuine` apart on average, as syntheticPeople does for isotropic ones.
  */
-export function structuredPeople(n: number, structure: EmbeddingStructure, seed: number, genuine: number,
-  eigen: (m: ArrayLike<number>, d: number) => { values: Float64Array; vectors: Float64Array }): SyntheticPeople {
+export function structuredPeople(n: number, structure: EmbeddingStructure, seed: number, genuine: number): SyntheticPeople {
   const dim = structure.dim;
   const g = gaussian(mulberry32(seed));
-  const fb = gaussianFactor(structure.between_cov, dim, eigen);
-  const fw = gaussianFactor(structure.within_cov, dim, eigen);
+  const fb = gaussianFactor(structure.between_cov, dim);
+  const fw = gaussianFactor(structure.within_cov, dim);
   const tmp = new Float64Array(dim);
   const centres = Array.from({ length: n }, () => {
     drawInto(tmp, fb, dim, g);
