@@ -4,7 +4,9 @@
  * vectors, then reports: impostor and genuine distance distributions, the PCA spectrum of the
  * identity means and of the within-identity scatter (participation ratio = effective dimension),
  * and writes both covariances so test/bench/gallery.ts can draw synthetic identities with the
- * same second-order structure (`--structure lfw`).
+ * same second-order structure (`--structure lfw`). Also: what the gallery's projection does to
+ * real pair distances (fitted on half of the people, checked on the other half), and the singular
+ * values of the linear layers that end the embedder.
  *
  *   node --import tsx test/bench/embedding-structure.ts [--embedder mobilefacenet-192]
  *        [--cache .cache/lfw-embeddings.json] [--out .cache/lfw-structure.json]
@@ -19,6 +21,9 @@ import { readCsvRows } from '../../calibration/csv-rows.ts';
 import { covariance, symmetricEigen, participationRatio } from '../helpers/spectrum.ts';
 import { euclidean as dist, structuredPeople, syntheticPeople, type SyntheticPeople } from '../unit/gallery/synthetic.ts';
 import { quantile } from './stats.ts';
+import onnx from 'onnx-proto';
+import { PACK_DIR } from '../../models/paths.ts';
+import { fitProjection, project, upperDistance } from '../../sdk/gallery/projection.ts';
 
 const LFW = fileURLToPath(new URL('../../../shared/data/lfw-dev/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -138,7 +143,79 @@ const check = {
   fitted: describe(structuredPeople(2000, structure, 11, report.genuine_distance.mean)),
   isotropic: describe(syntheticPeople(2000, dim, 11, report.genuine_distance.mean)),
 };
-console.log(JSON.stringify({ ...report, generator_check: check }, null, 1));
+// What the gallery's projection (default share) does to real distances: fitted on every other
+// person, checked on pairs of the remaining people's images.
+function projectionCheck(): Record<string, unknown> {
+  const people = [...byId.keys()];
+  const fitSet = new Set(people.filter((_, i) => i % 2 === 0));
+  const fit = data.rows.filter((r) => fitSet.has(r.identity)).map((r) => Float32Array.from(r.v));
+  const held = data.rows.filter((r) => !fitSet.has(r.identity)).map((r) => Float32Array.from(r.v));
+  const flat = new Float32Array(fit.length * dim);
+  fit.forEach((v, i) => flat.set(v, i * dim));
+  const p = fitProjection(flat, fit.length, dim);
+  if (!p) return { rank: null };
+  const points = held.map((v) => {
+    const o = new Float32Array(p.rank);
+    return { o, r: project(p, v, o) };
+  });
+  const excess: number[] = [];
+  for (let a = 0; a < held.length; a += 3) {
+    for (let b = a + 1; b < held.length; b += 37) excess.push(upperDistance(dist(points[a].o, points[b].o), points[a].r, points[b].r) - dist(held[a], held[b]));
+  }
+  excess.sort((x, y) => x - y);
+  return { rank: p.rank, pairs: excess.length, bound_excess_p50: +quantile(excess, 0.5).toExponential(2), bound_excess_p99: +quantile(excess, 0.99).toExponential(2),
+    bound_excess_max: +excess[excess.length - 1].toExponential(2), below_exact: excess.filter((x) => x < -1e-6).length };
+}
+
+/**
+ * Singular values of the linear map that ends the embedder: the trailing chain of 1x1 Convs
+ * before the output (MobileFaceNet: 512 -> 512 -> 192), composed. Shows whether a low rank of
+ * the embeddings comes from the weights themselves.
+ */
+function finalLinearMap(): Record<string, unknown> {
+  const model = onnx.onnx.ModelProto.decode(readFileSync(join(PACK_DIR, `${data.model.split(':')[0]}.onnx`)));
+  const g = model.graph!;
+  const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
+  const producer = new Map<string, onnx.onnx.INodeProto>();
+  for (const n of g.node!) for (const o of n.output!) producer.set(o, n);
+  let at = producer.get(g.output![0].name!);
+  while (at && (at.opType === 'Reshape' || at.opType === 'Flatten')) at = producer.get(at.input![0]);
+  let composed: { rows: number; cols: number; w: Float64Array } | null = null;
+  const convs: string[] = [];
+  for (; at && at.opType === 'Conv'; at = producer.get(at.input![0])) {
+    const t = inits.get(at.input![1]);
+    const dims = (t?.dims ?? []).map(Number);
+    if (!t?.rawData || dims.length !== 4 || dims[2] !== 1 || dims[3] !== 1) break;
+    const [o, i] = dims;
+    const raw = t.rawData;
+    const w = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    convs.push(`${i}->${o}`);
+    if (!composed) composed = { rows: o, cols: i, w: Float64Array.from(w) };
+    else {
+      // composed (rows x o) . w (o x i)
+      const next: Float64Array = new Float64Array(composed.rows * i);
+      for (let r = 0; r < composed.rows; r++) for (let k = 0; k < o; k++) {
+        const c = composed.w[r * o + k];
+        if (c !== 0) for (let j = 0; j < i; j++) next[r * i + j] += c * w[k * i + j];
+      }
+      composed = { rows: composed.rows, cols: i, w: next };
+    }
+  }
+  if (!composed) return { convs: [] };
+  const { rows, cols, w } = composed;
+  const gram = new Float64Array(rows * rows);
+  for (let a = 0; a < rows; a++) for (let b = a; b < rows; b++) {
+    let sum = 0;
+    for (let k = 0; k < cols; k++) sum += w[a * cols + k] * w[b * cols + k];
+    gram[a * rows + b] = gram[b * rows + a] = sum;
+  }
+  const sv = Array.from(symmetricEigen(gram, rows).values, (x) => Math.sqrt(Math.max(0, x)));
+  return { convs: convs.reverse(), singular_values_at_least_0_5: sv.filter((x) => x >= 0.5).length, largest_below_0_5: +(sv.find((x) => x < 0.5) ?? 0).toFixed(3),
+    singular_values: Object.fromEntries([0, 32, 56, 57, 58, 64, 128, 191].filter((k) => k < sv.length).map((k) => [`#${k + 1}`, +sv[k].toExponential(2)])) };
+}
+
+const full = { ...report, generator_check: check, projection_check: projectionCheck(), final_linear_map: finalLinearMap() };
+console.log(JSON.stringify(full, null, 1));
 mkdirSync(dirname(outFile), { recursive: true });
-writeFileSync(outFile, JSON.stringify({ ...report, generator_check: check, ...structure }));
+writeFileSync(outFile, JSON.stringify({ ...full, ...structure }));
 console.error(`structure written to ${outFile}`);
