@@ -113,7 +113,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     link.on('error', (e) => logger.warn('mqtt', { error: errorMessage(e) }));
     // Refused enrolment messages are security events too (bad signature, replay, oversized...).
     if (record) link.on('event', (ev) => {
-      if (ev.type === 'enrollment-rejected' || ev.type === 'message-rejected') record('sync-rejected', { event: ev.type, reason: String(ev.reason ?? ''), topic: String(ev.topic ?? ''), version: typeof ev.version === 'number' ? ev.version : undefined });
+      if (ev.type === 'enrollment-rejected') record('sync-rejected', { event: ev.type, reason: ev.reason, topic: ev.topic, version: ev.version });
+      else if (ev.type === 'message-rejected') record('sync-rejected', { event: ev.type, reason: ev.reason, topic: ev.topic, version: undefined });
     });
 
     const door = createDoor(cfg.door);

@@ -11,6 +11,7 @@ import type { Logger } from '../../sdk/logger.ts';
 import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
 import { checkLivenessAggregateOptions, type LivenessAggregateOptions } from '../../sdk/liveness/aggregate.ts';
 import { PRESENTATION_ATTACK } from '../../sdk/mqtt/decision-message.ts';
+import type { DeviceEventFields } from '../../sdk/mqtt/device-events.ts';
 import type { CameraSource } from '../sources/camera-source.ts';
 import type { DeviceMetrics } from '../health/metrics.ts';
 import type { DoorOutput } from '../door/door-output.ts';
@@ -79,7 +80,7 @@ export interface LoopPorts {
   metrics: DeviceMetrics;
   logger: Logger;
   /** Reports errors and camera changes to the site (MQTT event topic). */
-  event(kind: string, detail: Record<string, unknown>): void;
+  event<K extends 'bad_frame' | 'camera_lost' | 'error'>(kind: K, detail: DeviceEventFields[K]): void;
   /** Called after each processed frame with capture-to-done latency (benchmarks, tests). */
   onFrameDone?(latencyMs: number, faces: number, stats: FrameStats): void;
 }

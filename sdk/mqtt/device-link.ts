@@ -1,33 +1,33 @@
 /**
- * A terminal's MQTT link: decisions through the durable queue, retained status with an `offline`
- * Last Will, events, commands, Home Assistant discovery and signed enrolment sync, on one mqtt.js
- * client. Every piece is optional so the same link serves the daemon and the `sync` CLI.
- *
- * Delivery of decisions: a row is on disk before it is handed to mqtt.js (QoS 1, never retained)
- * and leaves the pending set on its PUBACK. Within one process mqtt.js keeps unacknowledged
- * packets and resends them after a reconnect; after a restart the queue is replayed; rows
- * acknowledged shortly before a connection drop are sent again (see DurableQueue). A decision may
- * therefore arrive more than once (at-least-once), always with the same id and bytes.
+ * A terminal's MQTT link: one mqtt.js client shared by parts with one job each, all optional so
+ * the same link serves the daemon and the `sync` CLI:
+ * - decision-outbox.ts: decisions through the durable queue (at-least-once, same id and bytes);
+ * - device-presence.ts: retained status, the `offline` Last Will, camera state, HA discovery;
+ * - event-rate-limit.ts: the events' token bucket (typed kinds in device-events.ts);
+ * - command-router.ts: commands with transaction ids, from a table of handlers;
+ * - link-enrollment.ts: signed enrolment sync;
+ * - inbound-router.ts: incoming messages to their owner, size-bounded per topic.
  */
 import { EventEmitter } from 'node:events';
-import type { KeyObject } from 'node:crypto';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import mqtt from 'mqtt';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { describeConnectError, mqttOptions, waitConnected, type BrokerOptions } from './connect.ts';
-import { buildDecisionMessage, ulid, type DecisionInput, type DecisionMessage } from './decision-message.ts';
-import { DurableQueue, type DurableQueueOptions } from './durable-queue.ts';
-import { EnrollmentSync, type SyncLimits, type SnapshotRequest } from './enrollment-sync.ts';
-import type { EnrollmentTarget, SyncStateStore } from './enrollment-target.ts';
-import { haDiscoveryMessages } from './ha-discovery.ts';
-import { commandName, deviceTopics, haStatusTopic, HA_PREFIX, type DeviceTopics } from './topics.ts';
-import { redactUrl, statusMessage, type CameraState, type StatusInfo } from './status-message.ts';
-import { parseCommand, MAX_COMMAND_BYTES, type CommandHandler, type CommandResult } from './commands.ts';
-import { MAX_MESSAGE_BYTES } from './enrollment-messages.ts';
+import { buildDecisionMessage, type DecisionInput, type DecisionMessage } from './decision-message.ts';
+import { DecisionOutbox, type DecisionOutboxOptions } from './decision-outbox.ts';
+import type { EnrollmentSync } from './enrollment-sync.ts';
+import { commandName, deviceTopics, type DeviceTopics } from './topics.ts';
+import { redactUrl, type CameraState, type StatusInfo } from './status-message.ts';
+import { MAX_COMMAND_BYTES, type CommandHandler } from './commands.ts';
+import { deviceEvent, type DeviceEvent, type DeviceEventFields, type DeviceEventType } from './device-events.ts';
+import { EventRateLimit, type EventRateOptions } from './event-rate-limit.ts';
+import { DevicePresence, lastWill, type HomeAssistantOptions } from './device-presence.ts';
+import { CommandRouter } from './command-router.ts';
+import { InboundRouter, MAX_OTHER_BYTES } from './inbound-router.ts';
+import { linkEnrollment, type LinkEnrollmentOptions } from './link-enrollment.ts';
 
-/** Bound for any other subscribed topic (Home Assistant status: "online"/"offline"). */
-const MAX_OTHER_BYTES = 1024;
+export type { DeviceEvent, DeviceEventFields, DeviceEventType } from './device-events.ts';
 
 export interface DeviceLinkOptions {
   broker: BrokerOptions;
@@ -35,34 +35,18 @@ export interface DeviceLinkOptions {
   device: string;
   logger?: Logger;
   /** Durable decision queue; without it publishDecision throws. */
-  decisions?: {
-    queuePath: string;
-    queue?: DurableQueueOptions;
-    includeImage?: boolean;
-    maxInFlight?: number;
-    /**
-     * Decisions acknowledged this recently before the connection drops are sent again (the broker
-     * may have crashed before storing or delivering them). Cover the broker's persistence interval
-     * (Mosquitto `autosave_interval`). Default 30 s.
-     */
-    redeliverWindowMs?: number;
-  };
+  decisions?: DecisionOutboxOptions;
   /** Retained status + Last Will (default true). The sync CLI turns it off not to clobber the daemon's. */
   announce?: boolean;
   /** Extra fields for the status message, read whenever it is published. */
   statusInfo?: () => StatusInfo;
-  homeAssistant?: false | { prefix?: string; deviceName?: string; model?: string; swVersion?: string };
-  enrollment?: { target: EnrollmentTarget; publicKeys: readonly KeyObject[]; state?: SyncStateStore; limits?: Partial<SyncLimits> };
+  homeAssistant?: false | HomeAssistantOptions;
+  enrollment?: LinkEnrollmentOptions;
   commands?: Record<string, CommandHandler>;
   /** Event rate limit (token bucket); events over it are counted and reported in one summary. */
-  events?: { perSecond?: number; burst?: number };
+  events?: EventRateOptions;
   /** Wait for the first connection (and fail with FG_MQTT on bad credentials/TLS). Default true. */
   waitConnectedMs?: number | false;
-}
-
-export interface DeviceEvent {
-  type: string;
-  [k: string]: unknown;
 }
 
 interface LinkEvents {
@@ -81,27 +65,15 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   readonly enrollment: EnrollmentSync | undefined;
   #o: DeviceLinkOptions;
   #log: Logger;
-  #queue: DurableQueue | undefined;
-  #inflight = new Set<string>();
-  #cursor = 0;
-  #maxInFlight: number;
-  #pumpScheduled = false;
+  #outbox: DecisionOutbox | undefined;
+  #presence: DevicePresence;
+  #rate: EventRateLimit;
+  #commands: CommandRouter;
+  #inbound: InboundRouter;
   #closing = false;
-  #camera: CameraState = 'none';
-  #tokens: number;
-  #lastRefill = Date.now();
-  #suppressed = 0;
-  #commandChain: Promise<void> = Promise.resolve();
-  #commandsWaiting = 0;
-  #acked = 0;
   #lastConnectError = '';
-  #haPrefix: string;
-  #markers = new Map<string, () => void>();
-  #redeliverWindowMs: number;
-  #lastPrune = 0;
-  #redelivered = 0;
 
-  private constructor(o: DeviceLinkOptions, client: MqttClient, queue: DurableQueue | undefined) {
+  private constructor(o: DeviceLinkOptions, client: MqttClient) {
     super();
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
@@ -109,53 +81,62 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     this.device = o.device;
     this.topics = deviceTopics(o.site, o.device);
     this.client = client;
-    this.#queue = queue;
-    this.#maxInFlight = o.decisions?.maxInFlight ?? 64;
-    this.#redeliverWindowMs = o.decisions?.redeliverWindowMs ?? 30_000;
-    this.#tokens = o.events?.burst ?? 100;
-    this.#haPrefix = (o.homeAssistant && o.homeAssistant.prefix) || HA_PREFIX;
-    this.enrollment = o.enrollment ? new EnrollmentSync({
-      site: o.site,
-      target: o.enrollment.target,
-      publicKeys: o.enrollment.publicKeys,
-      state: o.enrollment.state,
-      limits: o.enrollment.limits,
-      hooks: {
-        subscribe: (f) => this.#subscribe(f),
-        unsubscribe: (f) => { this.client.unsubscribe(f); },
-        rejected: (e) => {
-          this.#log.warn('enrolment message rejected', { ...e });
-          this.publishEvent('enrollment-rejected', { ...e });
-        },
-        applied: (e) => {
-          this.#log.info('enrolment applied', { ...e });
-          this.publishEvent('enrollment-applied', { ...e });
-          this.publishStatus();
-        },
-        requestSnapshot: (r) => this.#requestSnapshot(r),
+    this.#rate = new EventRateLimit(o.events);
+    this.#presence = new DevicePresence({
+      client, topics: this.topics, site: o.site, device: o.device, brokerUrl: o.broker.url,
+      announce: o.announce ?? true, homeAssistant: o.homeAssistant || undefined,
+      info: () => this.#statusInfo(),
+      event: (type, fields) => this.publishEvent(type, fields),
+    });
+    this.#commands = new CommandRouter({
+      handlers: o.commands,
+      reply: (name, result) => {
+        if (!this.#closing) this.client.publish(this.topics.commandResult(name), JSON.stringify(result), { qos: 1 });
       },
+      rejected: (fields) => this.publishEvent('command-rejected', fields),
+    });
+    this.#commands.register('status', () => this.#presence.status('online'));
+    this.#inbound = new InboundRouter((fields) => {
+      this.#log.warn('message rejected: too large', { topic: fields.topic, bytes: fields.bytes, limit: fields.limit });
+      this.publishEvent('message-rejected', fields);
+    });
+    const enrollment = o.enrollment ? linkEnrollment(o.enrollment, {
+      client, site: o.site, device: o.device, logger: this.#log,
+      subscribe: (f) => this.#subscribe(f),
+      event: (type, fields) => this.publishEvent(type, fields),
+      changed: () => this.publishStatus(),
     }) : undefined;
+    this.enrollment = enrollment?.sync;
+    if (enrollment) {
+      this.#inbound.add(enrollment.route);
+      this.#commands.register('snapshot-request', enrollment.snapshotCommand);
+    }
+    this.#inbound.add({
+      matches: (t) => commandName(this.topics, t) !== undefined,
+      maxBytes: MAX_COMMAND_BYTES,
+      handle: (t, payload) => this.#commands.enqueue(commandName(this.topics, t)!, payload),
+    });
+    const haStatus = this.#presence.haStatusTopic;
+    if (haStatus) this.#inbound.add({ matches: (t) => t === haStatus, maxBytes: MAX_OTHER_BYTES, handle: (_t, payload) => this.#presence.haStatus(payload) });
   }
 
   /** Opens the queue, connects (see `waitConnectedMs`) and starts everything configured. */
   static async start(o: DeviceLinkOptions): Promise<DeviceLink> {
-    const queue = o.decisions ? DurableQueue.open(o.decisions.queuePath, o.decisions.queue) : undefined;
     const topics = deviceTopics(o.site, o.device);
-    const announce = o.announce ?? true;
-    const will = announce
-      ? { topic: topics.status, payload: Buffer.from(JSON.stringify(statusMessage('offline', { site: o.site, device: o.device, broker: o.broker.url }, {}, 'connection lost'))), qos: 1 as const, retain: true }
-      : undefined;
+    const will = (o.announce ?? true) ? lastWill(topics, { site: o.site, device: o.device, brokerUrl: o.broker.url }) : undefined;
     const clientId = o.broker.clientId ?? `facegate-${o.site}-${o.device}`;
-    let client: MqttClient;
+    // Clean session: state that matters is retained (enrolment, status) or in our own queue
+    // (decisions); a persistent session would also replay stale commands after an outage.
+    const client = mqtt.connect(o.broker.url, mqttOptions({ ...o.broker, clientId }, { clean: true, will, reconnectOnConnackError: true, queueQoSZero: false }));
+    const link = new DeviceLink(o, client);
     try {
-      // Clean session: state that matters is retained (enrolment, status) or in our own queue
-      // (decisions); a persistent session would also replay stale commands after an outage.
-      client = mqtt.connect(o.broker.url, mqttOptions({ ...o.broker, clientId }, { clean: true, will, reconnectOnConnackError: true, queueQoSZero: false }));
+      if (o.decisions) {
+        link.#outbox = new DecisionOutbox({ ...o.decisions, client, topic: topics.decision, logger: link.#log, onAcked: (id) => link.emit('acked', id) });
+      }
     } catch (e) {
-      queue?.close();
+      client.end(true);
       throw e;
     }
-    const link = new DeviceLink(o, client, queue);
     link.#wire();
     const wait = o.waitConnectedMs ?? 15_000;
     // Listen before anything else awaits, so a first CONNACK refusal is not missed.
@@ -176,7 +157,8 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   #wire(): void {
     const c = this.client;
     c.handleMessage = (packet: IPublishPacket, done) => {
-      this.#route(packet).then(() => done(), (e) => {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      this.#inbound.route(packet.topic, payload, packet.retain === true).then(() => done(), (e) => {
         this.#log.error('message handling failed', { topic: packet.topic, error: errorMessage(e) });
         done();
       });
@@ -184,21 +166,12 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     c.on('connect', () => {
       this.#lastConnectError = '';
       this.#log.info('mqtt connected', { broker: redactUrl(this.#o.broker.url) });
-      if (this.#o.announce ?? true) this.publishStatus();
-      if (this.#o.homeAssistant) this.publishDiscovery();
-      this.#cursor = 0;
-      this.#schedulePump();
+      this.#presence.connected();
+      this.#outbox?.connected();
       this.emit('connect');
     });
     c.on('close', () => {
-      if (this.#closing || !this.#queue) return;
-      // Whatever the broker acknowledged just before the drop may have died with it.
-      const n = this.#queue.requeueAckedSince(Date.now() - this.#redeliverWindowMs);
-      if (n > 0) {
-        this.#redelivered += n;
-        this.#cursor = 0;
-        this.#log.info('connection lost: recently acknowledged decisions will be sent again', { count: n });
-      }
+      if (!this.#closing) this.#outbox?.connectionLost();
     });
     c.on('offline', () => {
       this.#log.warn('mqtt offline; decisions stay queued', { queued: this.queued });
@@ -212,7 +185,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
       if (this.listenerCount('error') > 0) this.emit('error', new FaceGateError('FG_MQTT', msg, { cause: e }));
     });
     this.#subscribe(this.topics.commandFilter);
-    if (this.#o.homeAssistant) this.#subscribe(haStatusTopic(this.#haPrefix));
+    if (this.#presence.haStatusTopic) this.#subscribe(this.#presence.haStatusTopic);
   }
 
   #subscribe(filter: string): void {
@@ -227,93 +200,37 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
 
   /** Decisions written but not yet acknowledged by the broker. */
   get queued(): number {
-    return this.#queue?.size() ?? 0;
+    return this.#outbox?.queued ?? 0;
   }
 
   get ackedCount(): number {
-    return this.#acked;
+    return this.#outbox?.ackedCount ?? 0;
   }
 
   /** Decisions sent again because the connection dropped right after their PUBACK. */
   get redeliveredCount(): number {
-    return this.#redelivered;
+    return this.#outbox?.redeliveredCount ?? 0;
   }
-
-  // ---------- decisions ----------
 
   /**
    * Writes the decision to the durable queue (on disk when this returns) and schedules its
    * publication. Returns the message with its id.
    */
   publishDecision(input: DecisionInput): DecisionMessage {
-    if (!this.#queue) throw new FaceGateError('FG_CONFIG_INVALID', 'this link has no decision queue (decisions.queuePath)');
+    if (!this.#outbox) throw new FaceGateError('FG_CONFIG_INVALID', 'this link has no decision queue (decisions.queuePath)');
     if (this.#closing) throw new FaceGateError('FG_MQTT', 'link is closing');
     const msg = buildDecisionMessage(input, { site: this.site, device: this.device, includeImage: this.#o.decisions?.includeImage ?? false });
-    this.#queue.push(msg.id, this.topics.decision, Buffer.from(JSON.stringify(msg)));
-    this.#schedulePump();
+    this.#outbox.push(msg);
     return msg;
-  }
-
-  #schedulePump(): void {
-    if (this.#pumpScheduled) return;
-    this.#pumpScheduled = true;
-    setImmediate(() => {
-      this.#pumpScheduled = false;
-      this.#pump();
-    });
-  }
-
-  /** Hands queued rows to mqtt.js, at most maxInFlight unacknowledged at a time, oldest first. */
-  #pump(): void {
-    const q = this.#queue;
-    if (!q || this.#closing || !this.client.connected) return;
-    while (this.#inflight.size < this.#maxInFlight) {
-      const rows = q.pendingAfter(this.#cursor, this.#maxInFlight - this.#inflight.size);
-      if (rows.length === 0) return;
-      for (const r of rows) {
-        this.#cursor = r.seq;
-        if (this.#inflight.has(r.id)) continue;
-        this.#inflight.add(r.id);
-        this.client.publish(r.topic, r.payload, { qos: 1, retain: false }, (err) => {
-          this.#inflight.delete(r.id);
-          if (err) {
-            // Only when mqtt.js drops the packet (client ended): the row stays for the next run.
-            this.#cursor = 0;
-          } else if (this.#queue) {
-            const now = Date.now();
-            this.#queue.ack(r.id, now);
-            if (now - this.#lastPrune > 1000) {
-              this.#lastPrune = now;
-              this.#queue.prune(now - this.#redeliverWindowMs);
-            }
-            this.#acked++;
-            this.emit('acked', r.id);
-          }
-          this.#schedulePump();
-        });
-      }
-    }
   }
 
   /** Resolves true once the queue is empty (every decision acknowledged), false on timeout. */
   async flush(timeoutMs = 10_000): Promise<boolean> {
-    const end = Date.now() + timeoutMs;
-    while (this.queued > 0) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
+    return this.#outbox ? this.#outbox.flush(timeoutMs) : true;
   }
 
-  // ---------- status, events, discovery ----------
-
   setCamera(state: CameraState): void {
-    if (state === this.#camera) return;
-    const before = this.#camera;
-    this.#camera = state;
-    if (state === 'lost') this.publishEvent('camera-lost', { before });
-    if (before === 'lost' && state === 'ok') this.publishEvent('camera-restored', {});
-    this.publishStatus();
+    this.#presence.setCamera(state);
   }
 
   #statusInfo(): StatusInfo {
@@ -322,139 +239,32 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     return {
       ...(t ? { galleryVersion: t.version(), identities: t.identityCount() } : {}),
       ...(m ? { modelId: m.modelId } : {}),
-      camera: this.#camera,
-      ...(this.#queue ? { queued: this.queued } : {}),
+      camera: this.#presence.camera,
+      ...(this.#outbox ? { queued: this.queued } : {}),
       ...this.#o.statusInfo?.(),
     };
   }
 
   publishStatus(): void {
-    if (!(this.#o.announce ?? true) || this.#closing) return;
-    const msg = statusMessage('online', { site: this.site, device: this.device, broker: this.#o.broker.url }, this.#statusInfo());
-    this.client.publish(this.topics.status, JSON.stringify(msg), { qos: 1, retain: true });
+    if (this.#closing) return;
+    this.#presence.publishStatus();
   }
 
   publishDiscovery(): void {
-    const ha = this.#o.homeAssistant;
-    if (!ha) return;
-    for (const m of haDiscoveryMessages({ prefix: this.#haPrefix, site: this.site, device: this.device, deviceName: ha.deviceName, model: ha.model, swVersion: ha.swVersion, topics: this.topics })) {
-      this.client.publish(m.topic, m.payload, { qos: 1, retain: true });
-    }
+    this.#presence.publishDiscovery();
   }
 
   /** Publishes an event (QoS 1, not retained), rate limited. Also emitted locally as 'event'. */
-  publishEvent(type: string, fields: Record<string, unknown> = {}): void {
-    const ev: DeviceEvent = { ...fields, type, ts: new Date().toISOString(), site: this.site, device: this.device };
+  publishEvent<K extends DeviceEventType>(type: K, fields: DeviceEventFields[K]): void {
+    const ev = deviceEvent(type, fields, { ts: new Date().toISOString(), site: this.site, device: this.device });
     this.emit('event', ev);
     if (this.#closing) return;
-    const rate = this.#o.events?.perSecond ?? 20;
-    const burst = this.#o.events?.burst ?? 100;
-    const now = Date.now();
-    this.#tokens = Math.min(burst, this.#tokens + ((now - this.#lastRefill) / 1000) * rate);
-    this.#lastRefill = now;
-    if (this.#tokens < 1) {
-      this.#suppressed++;
-      return;
-    }
-    this.#tokens -= 1;
-    if (this.#suppressed > 0) {
-      const n = this.#suppressed;
-      this.#suppressed = 0;
-      this.client.publish(this.topics.event, JSON.stringify({ type: 'events-suppressed', count: n, ts: ev.ts, site: this.site, device: this.device }), { qos: 1 });
+    const { ok, suppressed } = this.#rate.admit();
+    if (!ok) return;
+    if (suppressed > 0) {
+      this.client.publish(this.topics.event, JSON.stringify(deviceEvent('events-suppressed', { count: suppressed }, ev)), { qos: 1 });
     }
     this.client.publish(this.topics.event, JSON.stringify(ev), { qos: 1 });
-  }
-
-  #requestSnapshot(r: SnapshotRequest): void {
-    if (!this.enrollment) return;
-    // Shaped like a command (txn) so an enrolment service can answer or log it by id.
-    const body = { txn: ulid(), ...r, site: this.site, device: this.device, ts: new Date().toISOString() };
-    this.#log.warn('requesting an enrolment snapshot', { ...r });
-    this.client.publish(this.enrollment.topics.request, JSON.stringify(body), { qos: 1 });
-    this.publishEvent('snapshot-requested', { ...r });
-  }
-
-  // ---------- incoming ----------
-
-  async #route(packet: IPublishPacket): Promise<void> {
-    const topic = packet.topic;
-    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const marker = this.#markers.get(topic);
-    if (marker) {
-      marker();
-      return;
-    }
-    // Size first, before any decoding: each topic kind has a payload bound.
-    const limit = this.enrollment?.matches(topic) ? MAX_MESSAGE_BYTES : commandName(this.topics, topic) !== undefined ? MAX_COMMAND_BYTES : MAX_OTHER_BYTES;
-    if (payload.length > limit) {
-      this.#log.warn('message rejected: too large', { topic, bytes: payload.length, limit });
-      this.publishEvent('message-rejected', { topic, reason: 'too-large', bytes: payload.length, limit });
-      return;
-    }
-    if (this.enrollment?.matches(topic)) {
-      await this.enrollment.handle(topic, payload, packet.retain === true);
-      return;
-    }
-    const name = commandName(this.topics, topic);
-    if (name !== undefined) {
-      this.#queueCommand(name, payload);
-      return;
-    }
-    if (this.#o.homeAssistant && topic === haStatusTopic(this.#haPrefix)) {
-      const s = payload.toString('utf8');
-      if (s === 'online') {
-        this.publishDiscovery();
-        this.publishStatus();
-      } else if (s !== 'offline') {
-        this.publishEvent('message-rejected', { topic, reason: 'malformed', message: 'homeassistant/status must be online or offline' });
-      }
-    }
-  }
-
-  #queueCommand(name: string, payload: Buffer): void {
-    // Commands run one at a time, off the message path; a flood beyond 32 waiting is dropped.
-    if (this.#commandsWaiting >= 32) {
-      this.publishEvent('command-rejected', { command: name, reason: 'overload', message: 'too many commands waiting' });
-      return;
-    }
-    this.#commandsWaiting++;
-    this.#commandChain = this.#commandChain.then(() => this.#runCommand(name, payload)).catch(() => undefined).finally(() => { this.#commandsWaiting--; });
-  }
-
-  #builtinCommand(name: string): CommandHandler | undefined {
-    if (name === 'snapshot-request' && this.enrollment) {
-      return () => {
-        const sync = this.enrollment!;
-        sync.requestSnapshot('command', undefined, true);
-        // Re-subscribing makes the broker re-send the retained manifest.
-        this.client.unsubscribe(sync.topics.manifest, () => this.#subscribe(sync.topics.manifest));
-        return { version: this.#o.enrollment!.target.version() };
-      };
-    }
-    if (name === 'status') return () => statusMessage('online', { site: this.site, device: this.device, broker: this.#o.broker.url }, this.#statusInfo());
-    return undefined;
-  }
-
-  async #runCommand(name: string, payload: Buffer): Promise<void> {
-    let txn: string | null = null;
-    const result: CommandResult = { txn, ok: false, ts: '' };
-    try {
-      const req = parseCommand(payload);
-      txn = req.txn;
-      // Own properties only: a command named "constructor" must not reach Object.prototype.
-      const own = this.#o.commands && Object.hasOwn(this.#o.commands, name) ? this.#o.commands[name] : undefined;
-      const handler = own ?? this.#builtinCommand(name);
-      if (!handler) throw new FaceGateError('FG_INPUT_INVALID', `unknown command "${name}"`);
-      result.result = await handler(req.args, { name, txn });
-      result.ok = true;
-    } catch (e) {
-      if (e instanceof FaceGateError && typeof e.details?.txn === 'string') txn = e.details.txn;
-      result.error = { code: e instanceof FaceGateError ? e.code : 'FG_INTERNAL', message: errorMessage(e) };
-      this.publishEvent('command-rejected', { command: name, txn, message: errorMessage(e) });
-    }
-    result.txn = txn;
-    result.ts = new Date().toISOString();
-    if (txn !== null && !this.#closing) this.client.publish(this.topics.commandResult(name), JSON.stringify(result), { qos: 1 });
   }
 
   /**
@@ -464,9 +274,10 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
    */
   async roundTrip(timeoutMs = 10_000): Promise<void> {
     const topic = `${this.topics.event.replace(/\/event$/, '')}/_marker/${Math.random().toString(36).slice(2)}`;
+    let cancel = (): void => undefined;
     const seen = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { this.#markers.delete(topic); reject(new FaceGateError('FG_MQTT', `no round trip through the broker within ${timeoutMs} ms`)); }, timeoutMs);
-      this.#markers.set(topic, () => { clearTimeout(timer); this.#markers.delete(topic); resolve(); });
+      const timer = setTimeout(() => { cancel(); reject(new FaceGateError('FG_MQTT', `no round trip through the broker within ${timeoutMs} ms`)); }, timeoutMs);
+      cancel = this.#inbound.marker(topic, () => { clearTimeout(timer); resolve(); });
     });
     seen.catch(() => undefined); // handled below; avoids an unhandled rejection while subscribing
     await this.client.subscribeAsync(topic, { qos: 1 });
@@ -479,16 +290,12 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   async close(opts: { announceOffline?: boolean } = {}): Promise<void> {
     if (this.#closing) return;
     this.enrollment?.stop();
-    if ((opts.announceOffline ?? true) && (this.#o.announce ?? true) && this.client.connected) {
-      const msg = statusMessage('offline', { site: this.site, device: this.device, broker: this.#o.broker.url }, this.#statusInfo(), 'stopped');
-      await this.client.publishAsync(this.topics.status, JSON.stringify(msg), { qos: 1, retain: true }).catch(() => undefined);
-    }
+    await this.#presence.stop(opts.announceOffline ?? true);
     this.#closing = true;
+    this.#outbox?.stop();
     await this.enrollment?.idle();
     await this.client.endAsync(!this.client.connected).catch(() => undefined);
-    this.#queue?.close();
-    this.#queue = undefined;
+    this.#outbox?.close();
+    this.#outbox = undefined;
   }
 }
-
-

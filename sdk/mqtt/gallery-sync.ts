@@ -78,10 +78,9 @@ export async function syncGallery(o: {
     const sync = link.enrollment!;
     link.on('event', (e) => {
       if (e.type === 'enrollment-rejected') {
-        const r = e as unknown as SyncRejectedEvent;
-        rejections.push({ reason: r.reason, message: r.message, topic: r.topic, version: r.version });
-        o.onRejected?.(r);
-      } else if (e.type === 'enrollment-applied') o.onApplied?.(e as unknown as SyncAppliedEvent);
+        rejections.push({ reason: e.reason, message: e.message, topic: e.topic, version: e.version });
+        o.onRejected?.(e);
+      } else if (e.type === 'enrollment-applied') o.onApplied?.(e);
     });
     const end = Date.now() + timeoutMs;
     // The marker queues behind the retained snapshot, which is applied in-band: allow the whole budget.

@@ -6,13 +6,17 @@
 import type { DeviceTopics } from './topics.ts';
 import { HA_PREFIX } from './topics.ts';
 
-export interface HaDiscoveryOptions {
-  prefix?: string;
-  site: string;
-  device: string;
+/** What the device tells Home Assistant about itself. */
+export interface HaDeviceInfo {
   deviceName?: string;
   model?: string;
   swVersion?: string;
+}
+
+export interface HaDiscoveryOptions extends HaDeviceInfo {
+  prefix?: string;
+  site: string;
+  device: string;
   topics: DeviceTopics;
 }
 

@@ -1,6 +1,10 @@
 /** Public surface of sdk/mqtt: topics, messages, the device link, enrolment sync and publishing. */
 export * from './topics.ts';
-export { DeviceLink, type DeviceLinkOptions, type DeviceEvent } from './device-link.ts';
+export { DeviceLink, type DeviceLinkOptions } from './device-link.ts';
+export { DEVICE_EVENT_TYPES, deviceEvent, type DeviceEvent, type DeviceEventFields, type DeviceEventType, type EventEnvelope } from './device-events.ts';
+export { DecisionOutbox, type DecisionOutboxOptions } from './decision-outbox.ts';
+export { EventRateLimit, type EventRateOptions } from './event-rate-limit.ts';
+export { type HomeAssistantOptions } from './device-presence.ts';
 export { connectBroker, mqttOptions, describeConnectError, type BrokerOptions } from './connect.ts';
 export { DurableQueue, type DurableQueueOptions, type QueuedMessage } from './durable-queue.ts';
 export { buildDecisionMessage, DecisionMessage, ulid, ulidTime, type DecisionInput, type DecisionKind } from './decision-message.ts';

@@ -176,7 +176,8 @@ export async function runMqttCase(h: MqttHarness, c: { topic: string; payload: B
   if (h.handlerErrors.length > x0) return { outcome: 'unclear', message: h.handlerErrors[x0] };
   const rejected = h.events.slice(e0).filter((e) => REJECTIONS.has(e.type));
   if (rejected.length === 0) return { outcome: 'ok', message: h.events.slice(e0).map((e) => e.type).join(',') };
-  const msg = String(rejected[0].message ?? rejected[0].reason ?? '');
+  const first: Record<string, unknown> = { ...rejected[0] };
+  const msg = String(first.message ?? first.reason ?? '');
   if (!msg || INTERNAL.test(msg)) return { outcome: 'unclear', message: msg || JSON.stringify(rejected[0]) };
   return { outcome: 'clear', message: msg };
 }
