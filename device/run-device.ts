@@ -12,12 +12,14 @@ import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
 import { Gallery } from '../sdk/gallery/index.ts';
 import { loadSiteKey } from '../sdk/security/site-key.ts';
 import { decide } from '../sdk/match/decide.ts';
-import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, type BrokerOptions, type CameraState, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
+import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, OPEN_DOOR_COMMAND, PRESENTATION_ATTACK, type BrokerOptions, type CameraState, type CommandHandler, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import { createSource } from './sources/create-source.ts';
 import type { SourceState } from './sources/camera-source.ts';
 import { createDoor } from './door/door-output.ts';
 import { DeviceMetrics } from './health/metrics.ts';
+import { LiveFigures } from './health/live-figures.ts';
+import { deviceInfo } from './setup/device-info.ts';
 import { startHealthServer } from './health/http-server.ts';
 import { FrameLoop, type DecisionRecord, type FrameStats, type MatchOutcome } from './loop/frame-loop.ts';
 import { openLivenessGate } from './loop/liveness-setup.ts';
@@ -35,6 +37,9 @@ export interface RunningDevice {
   readonly ended: Promise<void>;
   stop(): Promise<void>;
 }
+
+/** Status re-published this often: its live figures feed dashboards (HA diagnostics expire after 3 missed). */
+const STATUS_INTERVAL_MS = 30_000;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/;
 
@@ -97,12 +102,38 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const record = audit ? auditSink(audit, logger, () => metrics.errors.inc({ area: 'audit' })) : undefined;
     const source = createSource(cfg.camera, (i) => loadFrame(i));
     const publicKeys = cfg.mqtt.enrollmentPublicKey ? await loadPublicKeys(cfg.mqtt.enrollmentPublicKey) : undefined;
+    const door = createDoor(cfg.door);
+    cleanups.push(() => door.close());
+    const live = new LiveFigures();
+    const remoteOpen = cfg.door.type !== 'none' && cfg.door.remoteOpen;
+    const commands: Record<string, CommandHandler> = {};
+    if (remoteOpen) {
+      // Audited before and after: who asked (the transaction id) and whether the door pulsed.
+      commands[OPEN_DOOR_COMMAND] = async (_args, { txn }) => {
+        logger.warn('door opened by remote command', { txn });
+        record?.('door-remote-open', { txn, source: 'mqtt' });
+        try {
+          await door.pulse({ identity: '', decisionId: `remote:${txn}` });
+        } catch (e) {
+          record?.('door-remote-open-failed', { txn, error: errorMessage(e) });
+          throw e;
+        }
+        link.publishEvent('door-opened', { txn, source: 'command' });
+        return { opened: true };
+      };
+    }
+    const info = cfg.mqtt.homeAssistant ? await deviceInfo({ detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, packDir: cfg.runtime.packDir }) : undefined;
     const link = await DeviceLink.start({
       broker, site: cfg.site, device: cfg.device, logger,
       // Beside the gallery directory, never inside it: queued decisions name identities in plain.
       decisions: { queuePath: cfg.mqtt.queueDb ?? join(dirname(resolve(cfg.gallery.db)), 'decision-queue.sqlite') },
-      statusInfo: () => ({ galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued }),
-      homeAssistant: cfg.mqtt.homeAssistant ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, model: pipeline.modelId } : false,
+      statusInfo: () => ({
+        galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued,
+        fps: live.fps(Date.now()), latencyP50Ms: live.latencyP50(), presentationAttacks: live.attacks,
+      }),
+      statusIntervalMs: STATUS_INTERVAL_MS,
+      homeAssistant: info ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, modelId: info.modelId, swVersion: info.swVersion, diagnostics: true, doorButton: remoteOpen } : false,
+      commands,
       enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys } : undefined,
       // A terminal must work with the broker down: decisions wait in the durable queue.
       waitConnectedMs: false,
@@ -117,8 +148,6 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       else if (ev.type === 'message-rejected') record('sync-rejected', { event: ev.type, reason: ev.reason, topic: ev.topic, version: undefined });
     });
 
-    const door = createDoor(cfg.door);
-    cleanups.push(() => door.close());
     const liveness = await openLivenessGate(cfg.liveness, cfg.runtime, logger);
     if (liveness) cleanups.push(() => liveness.scorer.release());
     metrics.livenessEnabled.set(liveness ? 1 : 0);
@@ -134,6 +163,10 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       publish: (d) => {
         const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type });
         opts.onDecision?.({ ...d, id });
+        if (d.reason === PRESENTATION_ATTACK) {
+          live.attack();
+          link.publishEvent('presentation_attack', { decision_id: id, track: d.track, liveness: d.liveness ?? null });
+        }
         record?.('decision', {
           id, decision: d.decision, identity: d.identity === null ? null : audit!.identity(d.identity),
           distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, track: d.track, frames: d.frames,
@@ -141,7 +174,10 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         return id;
       },
       event: (kind, detail) => link.publishEvent(kind, detail),
-      onFrameDone: opts.onFrameDone,
+      onFrameDone: (latencyMs, faces, stats) => {
+        live.frame(Date.now(), latencyMs);
+        opts.onFrameDone?.(latencyMs, faces, stats);
+      },
     }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery });
 
     const ended = new Promise<void>((resolve) => source.on('state', (s) => {

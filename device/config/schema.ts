@@ -105,8 +105,10 @@ export const configSchema = z.object({
   door: z.discriminatedUnion('type', [
     z.object({ type: z.literal('none') }).strict(),
     // Kernel sysfs GPIO (global line number); for libgpiod use type command with `gpioset`.
-    z.object({ type: z.literal('gpio'), line: z.number().int().min(0), sysfsRoot: z.string().default('/sys/class/gpio'), activeLow: z.boolean().default(false), pulseMs: z.number().int().min(50).max(30000).default(1000) }).strict(),
-    z.object({ type: z.literal('command'), command: z.string().min(1), args: z.array(z.string()).default([]), pulseMs: z.number().int().min(50).max(30000).default(1000) }).strict(),
+    // `remoteOpen`: the `open-door` MQTT command (Home Assistant's door button) pulses the door;
+    // off by default: whoever may publish to the device's cmd topic can then open it (SECURITY.md).
+    z.object({ type: z.literal('gpio'), line: z.number().int().min(0), sysfsRoot: z.string().default('/sys/class/gpio'), activeLow: z.boolean().default(false), pulseMs: z.number().int().min(50).max(30000).default(1000), remoteOpen: z.boolean().default(false) }).strict(),
+    z.object({ type: z.literal('command'), command: z.string().min(1), args: z.array(z.string()).default([]), pulseMs: z.number().int().min(50).max(30000).default(1000), remoteOpen: z.boolean().default(false) }).strict(),
   ]).default({ type: 'none' }),
   /**
    * Hash-chained audit log of decisions and gallery changes (SECURITY.md). `path` absent:

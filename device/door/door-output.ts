@@ -3,7 +3,7 @@ import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaceGateError } from '../../sdk/errors.ts';
 
-/** What opens the door. Called only for `grant`; pulses are serialised, never overlapping. */
+/** What opens the door: for a `grant`, and for a remote open when the config allows it (door.remoteOpen). Pulses are serialised, never overlapping. */
 export interface DoorOutput {
   readonly kind: string;
   pulse(info: { identity: string; decisionId: string }): Promise<void>;

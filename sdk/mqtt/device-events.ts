@@ -22,6 +22,8 @@ export interface DeviceEventFields {
   'command-rejected': { command: string; txn?: string | null; reason?: 'overload'; message: string };
   /** A remote door opening (the `open-door` command, e.g. Home Assistant's button). */
   'door-opened': { txn: string; source: 'command' };
+  /** A track denied as a presentation attack (its decision is on `.../decision` with this id). */
+  presentation_attack: { decision_id: string; track: number; liveness: number | null };
   /** Frame-loop events: an undecodable frame, a lost or stalled camera, a stage failure. */
   bad_frame: { detail: string };
   camera_lost: { state: string; detail?: string };
@@ -44,7 +46,7 @@ export type DeviceEvent = { [K in DeviceEventType]: { type: K } & DeviceEventFie
 const KINDS = {
   'camera-lost': true, 'camera-restored': true, 'events-suppressed': true, 'snapshot-requested': true,
   'enrollment-rejected': true, 'enrollment-applied': true, 'message-rejected': true, 'command-rejected': true,
-  'door-opened': true, bad_frame: true, camera_lost: true, error: true,
+  'door-opened': true, presentation_attack: true, bad_frame: true, camera_lost: true, error: true,
 } as const satisfies Record<DeviceEventType, true>;
 
 export const DEVICE_EVENT_TYPES = Object.keys(KINDS) as DeviceEventType[];

@@ -26,6 +26,7 @@ import { DevicePresence, lastWill, type HomeAssistantOptions } from './device-pr
 import { CommandRouter } from './command-router.ts';
 import { InboundRouter, MAX_OTHER_BYTES } from './inbound-router.ts';
 import { linkEnrollment, type LinkEnrollmentOptions } from './link-enrollment.ts';
+import { lastDecision } from './last-decision.ts';
 
 export type { DeviceEvent, DeviceEventFields, DeviceEventType } from './device-events.ts';
 
@@ -40,6 +41,8 @@ export interface DeviceLinkOptions {
   announce?: boolean;
   /** Extra fields for the status message, read whenever it is published. */
   statusInfo?: () => StatusInfo;
+  /** Re-publish the status this often (its live figures: fps, latency); absent: only on changes. */
+  statusIntervalMs?: number;
   homeAssistant?: false | HomeAssistantOptions;
   enrollment?: LinkEnrollmentOptions;
   commands?: Record<string, CommandHandler>;
@@ -84,7 +87,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     this.#rate = new EventRateLimit(o.events);
     this.#presence = new DevicePresence({
       client, topics: this.topics, site: o.site, device: o.device, brokerUrl: o.broker.url,
-      announce: o.announce ?? true, homeAssistant: o.homeAssistant || undefined,
+      announce: o.announce ?? true, homeAssistant: o.homeAssistant || undefined, statusIntervalMs: o.statusIntervalMs,
       info: () => this.#statusInfo(),
       event: (type, fields) => this.publishEvent(type, fields),
     });
@@ -221,6 +224,8 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     if (this.#closing) throw new FaceGateError('FG_MQTT', 'link is closing');
     const msg = buildDecisionMessage(input, { site: this.site, device: this.device, includeImage: this.#o.decisions?.includeImage ?? false });
     this.#outbox.push(msg);
+    // Home Assistant's sensors read the retained summary, so they keep a state across HA restarts.
+    if (this.#o.homeAssistant) this.client.publish(this.topics.lastDecision, JSON.stringify(lastDecision(msg)), { qos: 1, retain: true });
     return msg;
   }
 

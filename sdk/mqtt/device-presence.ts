@@ -4,7 +4,7 @@
  * when HA announces itself on `homeassistant/status`).
  */
 import type { MqttClient } from 'mqtt';
-import { haDiscoveryMessages, type HaDeviceInfo } from './ha-discovery.ts';
+import { haDiscoveryMessages, haDiscoveryRemovals, type HaDeviceInfo } from './ha-discovery.ts';
 import { haStatusTopic, HA_PREFIX, type DeviceTopics } from './topics.ts';
 import { statusMessage, type CameraState, type StatusInfo, type StatusMessage } from './status-message.ts';
 import type { DeviceEventFields } from './device-events.ts';
@@ -23,6 +23,8 @@ export interface PresenceContext {
   /** Retained status + Last Will; off for the sync CLI, which must not clobber the daemon's. */
   announce: boolean;
   homeAssistant: HomeAssistantOptions | undefined;
+  /** Re-publish the status this often (live figures for dashboards); absent: only on changes. */
+  statusIntervalMs?: number;
   /** Status fields from the parts of the link (gallery, queue, camera), read at each publication. */
   info: () => StatusInfo;
   event: <K extends 'camera-lost' | 'camera-restored' | 'message-rejected'>(type: K, fields: DeviceEventFields[K]) => void;
@@ -39,10 +41,15 @@ export class DevicePresence {
   #c: PresenceContext;
   #camera: CameraState = 'none';
   #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(ctx: PresenceContext) {
     this.#c = ctx;
     this.haStatusTopic = ctx.homeAssistant ? haStatusTopic(ctx.homeAssistant.prefix || HA_PREFIX) : undefined;
+    if (ctx.statusIntervalMs && ctx.announce) {
+      this.#timer = setInterval(() => { if (ctx.client.connected) this.publishStatus(); }, ctx.statusIntervalMs);
+      this.#timer.unref();
+    }
   }
 
   get camera(): CameraState {
@@ -78,7 +85,10 @@ export class DevicePresence {
   publishDiscovery(): void {
     const ha = this.#c.homeAssistant;
     if (!ha || this.#stopped) return;
-    for (const m of haDiscoveryMessages({ ...ha, prefix: ha.prefix || HA_PREFIX, site: this.#c.site, device: this.#c.device, topics: this.#c.topics })) {
+    const interval = this.#c.statusIntervalMs ? { statusIntervalSec: Math.ceil(this.#c.statusIntervalMs / 1000) } : {};
+    const o = { ...interval, ...ha, prefix: ha.prefix || HA_PREFIX, site: this.#c.site, device: this.#c.device, topics: this.#c.topics };
+    // Removals first: a component turned off (the door button) disappears from HA.
+    for (const m of [...haDiscoveryRemovals(o), ...haDiscoveryMessages(o)]) {
       this.#c.client.publish(m.topic, m.payload, { qos: 1, retain: true });
     }
   }
@@ -96,6 +106,7 @@ export class DevicePresence {
 
   /** On a clean stop: a retained `offline` (unless told not to), then nothing more. */
   async stop(announceOffline: boolean): Promise<void> {
+    clearInterval(this.#timer);
     if (announceOffline && this.#c.announce && this.#c.client.connected) {
       await this.#c.client.publishAsync(this.#c.topics.status, JSON.stringify(this.status('offline', 'stopped')), { qos: 1, retain: true }).catch(() => undefined);
     }

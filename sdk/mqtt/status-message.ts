@@ -11,6 +11,12 @@ export interface StatusInfo {
   camera?: CameraState;
   /** Decisions waiting for a PUBACK. */
   queued?: number;
+  /** Frames processed per second (10 s window). */
+  fps?: number;
+  /** Median capture-to-done latency of recent frames, ms. */
+  latencyP50Ms?: number;
+  /** Tracks denied as presentation attacks since the device started. */
+  presentationAttacks?: number;
 }
 
 export interface StatusMessage extends StatusInfo {

@@ -29,6 +29,8 @@ export function toTopicSegment(value: string): string {
 export interface DeviceTopics {
   status: string;
   decision: string;
+  /** Retained summary of the last decision (last-decision.ts): a state for dashboards, never a decision. */
+  lastDecision: string;
   event: string;
   /** `cmd/+`: one level, so results (`cmd/<name>/result`) never match it. */
   commandFilter: string;
@@ -41,6 +43,7 @@ export function deviceTopics(site: string, device: string): DeviceTopics {
   return {
     status: `${base}/status`,
     decision: `${base}/decision`,
+    lastDecision: `${base}/last-decision`,
     event: `${base}/event`,
     commandFilter: `${base}/cmd/+`,
     command: (name) => `${base}/cmd/${assertTopicSegment('command', name)}`,

@@ -2,6 +2,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ChildConfig } from './device-child.ts';
+import type { DecisionInput } from '../../sdk/mqtt/decision-message.ts';
+import type { DeviceEventFields, DeviceEventType } from '../../sdk/mqtt/device-events.ts';
 
 const CHILD = fileURLToPath(new URL('./device-child.ts', import.meta.url));
 
@@ -14,6 +16,7 @@ export class DeviceProcess {
   readonly proc: ChildProcess;
   readonly decided: string[] = [];
   readonly events: Record<string, unknown>[] = [];
+  readonly commands: { name: string; txn: string; args: unknown }[] = [];
   #waiters: ((m: Record<string, unknown>) => boolean)[] = [];
   stderr = '';
 
@@ -23,6 +26,7 @@ export class DeviceProcess {
     proc.on('message', (m: Record<string, unknown>) => {
       if (typeof m.decided === 'string') this.decided.push(m.decided);
       if (m.event) this.events.push(m.event as Record<string, unknown>);
+      if (m.command) this.commands.push(m.command as { name: string; txn: string; args: unknown });
       this.#waiters = this.#waiters.filter((w) => !w(m));
     });
   }
@@ -59,6 +63,16 @@ export class DeviceProcess {
 
   decide(n: number): void {
     this.proc.send({ cmd: 'decide', n });
+  }
+
+  /** Publishes these decisions in order (through the child's durable queue). */
+  publish(decisions: DecisionInput[]): void {
+    this.proc.send({ cmd: 'publish', decisions });
+  }
+
+  /** Publishes one event through the child's link. */
+  event<K extends DeviceEventType>(type: K, fields: DeviceEventFields[K]): void {
+    this.proc.send({ cmd: 'event', type, fields });
   }
 
   async stats(timeoutMs = 20_000): Promise<ChildStats> {

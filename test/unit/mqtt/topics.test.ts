@@ -11,6 +11,7 @@ test('device topics and command names', () => {
   assert.equal(t.status, 'facegate/hq/door-1/status');
   assert.equal(t.decision, 'facegate/hq/door-1/decision');
   assert.equal(t.event, 'facegate/hq/door-1/event');
+  assert.equal(t.lastDecision, 'facegate/hq/door-1/last-decision');
   assert.equal(t.commandFilter, 'facegate/hq/door-1/cmd/+');
   assert.equal(t.commandResult('reload'), 'facegate/hq/door-1/cmd/reload/result');
   assert.equal(commandName(t, 'facegate/hq/door-1/cmd/reload'), 'reload');
@@ -31,19 +32,22 @@ test('enrolment topics parse back; malformed numbers do not', () => {
   }
 });
 
-test('Home Assistant discovery: stable ids, sanitised node id, state topics', () => {
+test('Home Assistant discovery: stable ids, injective node id, state topics', () => {
   const t = deviceTopics('hq', 'door.1');
   const msgs = haDiscoveryMessages({ site: 'hq', device: 'door.1', topics: t });
   assert.deepEqual(msgs.map((m) => m.topic), [
-    'homeassistant/sensor/facegate_hq_door_1/last_decision/config',
-    'homeassistant/sensor/facegate_hq_door_1/last_person/config',
-    'homeassistant/binary_sensor/facegate_hq_door_1/status/config',
+    'homeassistant/event/facegate_hq_door_-1/door/config',
+    'homeassistant/sensor/facegate_hq_door_-1/last_decision/config',
+    'homeassistant/sensor/facegate_hq_door_-1/last_person/config',
+    'homeassistant/binary_sensor/facegate_hq_door_-1/status/config',
+    'homeassistant/event/facegate_hq_door_-1/device_event/config',
   ]);
   const cfg = msgs.map((m) => JSON.parse(m.payload) as Record<string, unknown>);
-  assert.deepEqual(cfg.map((c) => c.unique_id), ['facegate_hq_door_1_last_decision', 'facegate_hq_door_1_last_person', 'facegate_hq_door_1_status']);
+  assert.deepEqual(cfg.map((c) => c.unique_id), ['facegate_hq_door_-1_door', 'facegate_hq_door_-1_last_decision', 'facegate_hq_door_-1_last_person', 'facegate_hq_door_-1_status', 'facegate_hq_door_-1_device_event']);
   assert.equal(cfg[0].state_topic, t.decision);
-  assert.equal(cfg[2].state_topic, t.status);
-  assert.deepEqual((cfg[0].device as { identifiers: string[] }).identifiers, ['facegate_hq_door_1']);
+  assert.equal(cfg[1].state_topic, t.lastDecision);
+  assert.equal(cfg[3].state_topic, t.status);
+  assert.deepEqual((cfg[0].device as { identifiers: string[] }).identifiers, ['facegate_hq_door_-1']);
   assert.deepEqual(haDiscoveryMessages({ site: 'hq', device: 'door.1', topics: t }), msgs, 'deterministic');
 });
 
