@@ -159,6 +159,14 @@ audit.command('verify').description('check the hash chain: finds a changed, remo
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  throw e;
+  if (!(e instanceof CommanderError)) throw e;
+  if (e.exitCode === 0) process.exit(0);
+  // Commander has already written the message to stderr; scripts asking for --json also get one
+  // error object on stdout, as for every other failure (run-command.ts). Commander stops before
+  // the action runs, so the raw argv is the only place --json can be seen.
+  if (process.argv.slice(2).includes('--json')) {
+    const message = e.message.replace(/^error: /, '').trim();
+    process.stdout.write(JSON.stringify({ error: { code: 'FG_CLI_USAGE', message } }) + '\n');
+  }
+  process.exit(2);
 }
