@@ -3,8 +3,10 @@
  * each directory 0700, whatever the process umask (a umask only removes bits, so the mode given
  * at creation is the most it can be). Files that already exist keep their mode.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, mkdirSync, openSync } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
@@ -27,5 +29,31 @@ export function createPrivateFileSync(path: string): void {
     closeSync(openSync(path, 'wx', PRIVATE_FILE_MODE));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/**
+ * Writes `data` to `path` through a new temporary file in the same directory (O_CREAT|O_EXCL,
+ * which never follows a symlink), fsynced, then renamed over `path`: a symlink planted at `path`
+ * is replaced, never written through, and a crash leaves the old or the new content.
+ */
+export async function writeFileReplacing(path: string, data: string | Uint8Array, mode = PRIVATE_FILE_MODE): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    await fh.writeFile(data);
+    await fh.chmod(mode); // the umask may have removed bits the mode asks for (a public key's 0644)
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fh.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
 }
