@@ -15,6 +15,7 @@ import { decide } from '../sdk/match/decide.ts';
 import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, OPEN_DOOR_COMMAND, PRESENTATION_ATTACK, type BrokerOptions, type CameraState, type CommandHandler, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import { createSource } from './sources/create-source.ts';
+import { brokerUrlProblem, preflightConfig } from './config/preflight.ts';
 import type { SourceState } from './sources/camera-source.ts';
 import { createDoor } from './door/door-output.ts';
 import { DeviceMetrics } from './health/metrics.ts';
@@ -41,15 +42,10 @@ export interface RunningDevice {
 /** Status re-published this often: its live figures feed dashboards (HA diagnostics expire after 3 missed). */
 const STATUS_INTERVAL_MS = 30_000;
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/;
-
 /** Broker options from config; a non-loopback broker must use TLS unless `insecure: true`. */
 export async function brokerOptions(mqtt: DeviceConfig['mqtt'] & { url: string }): Promise<BrokerOptions> {
-  const u = new URL(mqtt.url);
-  const tls = u.protocol === 'mqtts:' || u.protocol === 'wss:' || u.protocol === 'ssl:';
-  if (!tls && !LOOPBACK.test(u.hostname) && !mqtt.insecure) {
-    throw new FaceGateError('FG_CONFIG_INVALID', `mqtt.url: ${u.protocol}//${u.hostname} is not loopback and not TLS; use mqtts:// or set mqtt.insecure: true`);
-  }
+  const problem = brokerUrlProblem(mqtt.url, mqtt.insecure);
+  if (problem) throw new FaceGateError('FG_CONFIG_INVALID', `mqtt.url: ${problem}`);
   const pem = async (p?: string) => (p ? readFile(p).catch((e: Error) => { throw new FaceGateError('FG_CONFIG_INVALID', `cannot read ${p}: ${e.message}`); }) : undefined);
   return { url: mqtt.url, username: mqtt.username, password: mqtt.password, ca: await pem(mqtt.ca), cert: await pem(mqtt.cert), key: await pem(mqtt.key), rejectUnauthorized: !mqtt.insecure };
 }
@@ -77,6 +73,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
   try {
     // Before the models load: a missing, exposed or malformed key fails the start at once.
     const galleryKey = loadSiteKey({ keyFile: cfg.gallery.keyFile });
+    // Every other check `run --check` makes, before anything is opened or created.
+    await preflightConfig(cfg);
     const pipeline = await createPipeline({
       detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize,
       providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,

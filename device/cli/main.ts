@@ -74,6 +74,9 @@ program.command('remove').description('remove an identity and its templates from
 const galleryCmd = program.command('gallery').description('gallery counts, model and settings; `gallery rekey`: rotate or add the site key')
   .enablePositionalOptions().option('--db <dir>', 'gallery directory (required)').option('--list', 'list identities').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
   .action((o) => runCli(() => import('./commands/gallery.ts'), o));
+galleryCmd.command('keygen').description('write a new site key for encrypted galleries and keyed audit logs (32 random bytes, base64, 0600)')
+  .requiredOption('--out <file>', 'key file to create').option('--force', 'replace an existing file').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/gallery-keygen.ts'), o));
 galleryCmd.command('rekey').description('re-seal every record under a new site key in one transaction; without --key-file: encrypt a plain gallery')
   .requiredOption('--db <dir>', 'gallery directory').option('--key-file <file>', 'current site key (omit for a plain gallery)')
   .option('--new-key-file <file>', 'new site key (32 bytes, raw or base64, mode 0600)').option('--decrypt', 'make the gallery plain again (needs --key-file)')
@@ -159,6 +162,14 @@ audit.command('verify').description('check the hash chain: finds a changed, remo
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  throw e;
+  if (!(e instanceof CommanderError)) throw e;
+  if (e.exitCode === 0) process.exit(0);
+  // Commander has already written the message to stderr; scripts asking for --json also get one
+  // error object on stdout, as for every other failure (run-command.ts). Commander stops before
+  // the action runs, so the raw argv is the only place --json can be seen.
+  if (process.argv.slice(2).includes('--json')) {
+    const message = e.message.replace(/^error: /, '').trim();
+    process.stdout.write(JSON.stringify({ error: { code: 'FG_CLI_USAGE', message } }) + '\n');
+  }
+  process.exit(2);
 }

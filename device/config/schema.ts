@@ -3,8 +3,11 @@
  * validation messages (`path: problem`). Keys named in the issues are part of the contract.
  */
 import { z } from 'zod';
+import { DEFAULT_THRESHOLDS } from '../../sdk/match/default-thresholds.ts';
 
 const providers = z.array(z.enum(['tensorrt', 'cuda', 'webgpu', 'coreml', 'dml', 'cpu'])).min(1);
+const MISSING_MATCH = 'missing: measure a threshold for this camera with `facegate calibrate --labeled-dir <faces> --target-far 0.001 --write-config <this file>`, '
+  + `or start from the model's default: match: { threshold: ${Object.entries(DEFAULT_THRESHOLDS).map(([m, t]) => `${t} } for ${m}`).join(', { threshold: ')}`;
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, "_" and "-" (it is used in MQTT topics)');
 
 const camera = z.discriminatedUnion('type', [
@@ -62,7 +65,9 @@ export const configSchema = z.object({
   match: z.object({
     threshold: z.number().positive().max(2),
     margin: z.number().min(0).max(2).default(0.05),
-  }).strict(),
+    /** Accept a threshold that grants over 1% of impostor pairs (preflight.ts); lab use only. */
+    allowLooseThreshold: z.boolean().default(false),
+  }, { error: (iss) => (iss.input === undefined ? MISSING_MATCH : undefined) }).strict(),
   pipeline: z.object({
     detector: z.enum(['mtcnn', 'rfb']).default('mtcnn'),
     embedder: z.enum(['mobilefacenet-192', 'fr-feature-512']).default('mobilefacenet-192'),

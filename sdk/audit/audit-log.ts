@@ -142,7 +142,7 @@ export class AuditLog {
    */
   static async open(path: string, o: AuditLogOptions = {}): Promise<AuditLog> {
     if (o.key && o.key.length < 16) throw new FaceGateError('FG_AUDIT', 'audit key must be at least 16 bytes');
-    await mkdir(dirname(path), { recursive: true });
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const lockPath = resolve(`${path}.lock`);
     await takeLock(lockPath);
     let fh: FileHandle | undefined;

@@ -27,8 +27,10 @@
  * This file holds the records' mirror and the sync commit path; input checks are in
  * gallery-input.ts, the index and its file (load, repair, builds, flush) in index-upkeep.ts.
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { guarded, withRecovery } from './corrupt.ts';
+import { makePrivateDirSync } from '../security/private-files.ts';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { aggregateByIdentity } from '../match/aggregate.ts';
@@ -181,12 +183,12 @@ export class Gallery {
       if (!opts.modelId || !Number.isInteger(opts.dim) || (opts.dim ?? 0) < 1) {
         throw badInput('creating a gallery needs modelId and a positive integer dim');
       }
-      mkdirSync(dir, { recursive: true });
+      makePrivateDirSync(dir);
     } else if (!existsSync(join(dir, GALLERY_DB))) {
       throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery in ${dir} (expected ${GALLERY_DB})`);
     }
     const dbPath = join(dir, GALLERY_DB);
-    const { db, meta, codec, cipher } = openDatabase(dbPath, opts.create ? { modelId: opts.modelId!, dim: opts.dim!, centres: opts.centres ?? true } : null, false, opts.key ?? null);
+    const { db, meta, codec, cipher } = guarded(dir, () => openDatabase(dbPath, opts.create ? { modelId: opts.modelId!, dim: opts.dim!, centres: opts.centres ?? true } : null, false, opts.key ?? null));
     const store = new GalleryStore(db, dbPath, codec);
     try {
       if ((opts.modelId !== undefined && opts.modelId !== meta.modelId) || (opts.dim !== undefined && opts.dim !== meta.dim)) {
@@ -203,7 +205,7 @@ export class Gallery {
     } catch (e) {
       cipher?.destroy();
       store.close();
-      throw e;
+      throw withRecovery(e, dir);
     }
   }
 
@@ -241,7 +243,28 @@ export class Gallery {
       created: new Date(r.created).toISOString() }));
   }
 
+  /**
+   * Reads and checks every identity and template row (digest or AAD, owner), as search does for
+   * its answers; FG_GALLERY_CORRUPT with the way to recover on the first bad one.
+   */
+  verify(): { identities: number; templates: number } {
+    return guarded(this.dir, () => {
+      this.#checkOpen();
+      const identities = this.#store.identities();
+      let templates = 0;
+      for (const [label, identity] of this.#store.labels()) {
+        this.#store.checkTemplate(label, identity, this.dim);
+        templates++;
+      }
+      return { identities: identities.length, templates };
+    });
+  }
+
   list(): IdentityInfo[] {
+    return guarded(this.dir, () => this.#list());
+  }
+
+  #list(): IdentityInfo[] {
     this.#checkOpen();
     const counts = new Map<string, number>();
     for (const [, identity, kind] of this.#store.labels()) if (kind === 'sample') counts.set(identity, (counts.get(identity) ?? 0) + 1);
@@ -287,6 +310,10 @@ export class Gallery {
    * Euclidean, ascending), with what `decide` needs (enabled, validity).
    */
   search(embedding: Float32Array | readonly number[], k = 5, opts: SearchOptions = {}): Candidate[] {
+    return guarded(this.dir, () => this.#search(embedding, k, opts));
+  }
+
+  #search(embedding: Float32Array | readonly number[], k: number, opts: SearchOptions): Candidate[] {
     this.#checkOpen();
     if (this.#autoRefresh) this.refresh();
     const index = this.#requireIndex();
@@ -311,6 +338,13 @@ export class Gallery {
       const hits = index.search(q, kt, ef);
       const ids = aggregateByIdentity(hits, (l) => this.#owner.get(l), k);
       if (ids.length >= k || kt >= total) {
+        // The answer's templates are read back from the database and checked against their rows
+        // (digest or AAD, owner): an index built before rows were edited cannot name the wrong person.
+        // Only while memory mirrors the database: during a bulk swap, or with autoRefresh off, the
+        // answer comes from an older consistent state the database no longer holds.
+        if (!this.#bulkChange.running && this.#store.dataVersion() === this.#dataVersion) {
+          for (const h of ids) this.#store.checkTemplate(h.templateId, h.identityId, this.dim);
+        }
         return ids.map((h) => {
           const s = this.#identities.get(h.identityId);
           return { identityId: h.identityId, templateId: h.templateId, distance: h.distance, centre: this.#centreLabels.has(h.templateId),

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, open, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HnswParams } from './hnsw-index.ts';
 
@@ -86,6 +86,8 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Moves a finished index file into place: fsync content, rename, fsync directory. */
 export async function commitIndexFile(dir: string, tmpName: string, finalName: string): Promise<{ sha256: string; bytes: number }> {
+  // hnswlib writes with the umask's mode; the index holds every template.
+  await chmod(join(dir, tmpName), 0o600);
   await fsyncPath(join(dir, tmpName));
   await rename(join(dir, tmpName), join(dir, finalName));
   await fsyncDir(dir);
@@ -94,7 +96,7 @@ export async function commitIndexFile(dir: string, tmpName: string, finalName: s
 
 export async function writeSidecar(dir: string, s: Sidecar): Promise<void> {
   const tmp = join(dir, `${SIDECAR}.${randomBytes(4).toString('hex')}.tmp`);
-  await writeFile(tmp, JSON.stringify(s, null, 1) + '\n');
+  await writeFile(tmp, JSON.stringify(s, null, 1) + '\n', { mode: 0o600 });
   await fsyncPath(tmp);
   await rename(tmp, join(dir, SIDECAR));
   await fsyncDir(dir);

@@ -11,6 +11,7 @@
  *   templates.embedding sealed float32 vector, AAD = (template id, identity key, kind)
  *   templates.source    sealed, AAD = template id
  */
+import { createHash } from 'node:crypto';
 import { FaceGateError } from '../errors.ts';
 import type { GalleryCipher } from '../security/gallery-cipher.ts';
 import { blobToVector, vectorDigest, vectorToBlob } from './vectors.ts';
@@ -42,16 +43,60 @@ export interface RecordCodec {
   decodeSource(templateId: number, stored: string | null): string | null;
 }
 
+/** Bytes of the row digest a plain gallery appends to each template blob. */
+export const ROW_DIGEST_BYTES = 16;
+/** meta row_binding value: template blobs carry the row digest (plain) or an AAD (encrypted). */
+export const ROW_BINDING = 'sha256-row/1';
+
+/** Digest binding a plain template's vector bytes to its row: id, identity and kind. */
+function rowDigest(templateId: number, identityId: string, kind: TemplateKind, vectorBytes: Uint8Array): Buffer {
+  return createHash('sha256').update(`template\0${templateId}\0${identityId}\0${kind}\0`).update(vectorBytes).digest().subarray(0, ROW_DIGEST_BYTES);
+}
+
+function checkIdentityRow(row: IdentityRow): IdentityRow {
+  if (typeof row.id !== 'string' || typeof row.metadata !== 'string' || (row.name !== null && typeof row.name !== 'string')
+    || (row.enabled !== 0 && row.enabled !== 1) || !Number.isSafeInteger(row.created) || !Number.isSafeInteger(row.updated)
+    || (row.valid_from !== null && !Number.isSafeInteger(row.valid_from)) || (row.valid_until !== null && !Number.isSafeInteger(row.valid_until))) {
+    throw corrupt(`identity row ${typeof row.id === 'string' ? `'${row.id}' ` : ''}has invalid fields`);
+  }
+  return row;
+}
+
+/**
+ * Plain gallery: fields as given; each template blob is the float32 vector followed by a digest of
+ * (template id, identity, kind, vector), so a row edited or moved by hand is found on read. The
+ * digest is unkeyed: it catches damage and naive edits, not a forger who knows the scheme (an
+ * encrypted gallery's keyed AAD does that).
+ */
 export const plainCodec: RecordCodec = {
   encrypted: false,
   idKey: (id) => id,
   digest: vectorDigest,
   encodeIdentity: (row) => row,
-  decodeIdentity: (row) => row,
-  encodeVector: (_t, _i, _k, v) => vectorToBlob(v),
-  decodeVector: (_t, _i, _k, blob, dim) => blobToVector(blob, dim),
+  decodeIdentity: checkIdentityRow,
+  encodeVector: (t, key, kind, v) => {
+    const bytes = vectorToBlob(v);
+    return Buffer.concat([bytes, rowDigest(t, key, kind, bytes)]);
+  },
+  decodeVector: (t, key, kind, blob, dim) => {
+    if (!(blob instanceof Uint8Array) || blob.byteLength !== dim * 4 + ROW_DIGEST_BYTES) {
+      throw corrupt(`template ${t}: blob is ${blob instanceof Uint8Array ? `${blob.byteLength} bytes, expected ${dim * 4 + ROW_DIGEST_BYTES}` : 'missing'}`);
+    }
+    const bytes = blob.subarray(0, dim * 4);
+    if (!rowDigest(t, key, kind, bytes).equals(blob.subarray(dim * 4))) {
+      throw corrupt(`template ${t} does not match its row digest (the row was damaged, edited or moved to another identity)`);
+    }
+    return blobToVector(bytes, dim);
+  },
   encodeSource: (_t, s) => s,
   decodeSource: (_t, s) => s,
+};
+
+/** Plain templates as stored before row digests (read once, to add them). */
+export const legacyPlainCodec: RecordCodec = {
+  ...plainCodec,
+  encodeVector: (_t, _i, _k, v) => vectorToBlob(v),
+  decodeVector: (_t, _i, _k, blob, dim) => blobToVector(blob, dim),
 };
 
 const SEALED = 'sealed:';

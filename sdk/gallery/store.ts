@@ -9,10 +9,11 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createPrivateFileSync } from '../security/private-files.ts';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { CIPHER_NAME, GalleryCipher } from '../security/gallery-cipher.ts';
 import type { SiteKey } from '../security/site-key.ts';
-import { plainCodec, sealedCodec, type IdentityRow, type RecordCodec, type TemplateKind } from './record-codec.ts';
+import { legacyPlainCodec, plainCodec, sealedCodec, ROW_BINDING, type IdentityRow, type RecordCodec, type TemplateKind } from './record-codec.ts';
 
 export type { IdentityRow } from './record-codec.ts';
 
@@ -87,6 +88,26 @@ function corrupt(path: string, e: unknown): FaceGateError {
   return new FaceGateError('FG_GALLERY_CORRUPT', `gallery database ${path} is unreadable: ${errorMessage(e)}`, { cause: e });
 }
 
+/** SQLite's page-level check (b-trees, free list, record formats): cheap next to a full integrity_check. */
+function checkPages(db: Database.Database, path: string): void {
+  const result = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+  const problems = result.map((r) => r.quick_check).filter((m) => m !== 'ok');
+  if (problems.length) throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery database ${path} is damaged: ${problems.join('; ')}`);
+}
+
+/**
+ * A plain gallery written before row digests: every template blob gets its digest, in one
+ * transaction, and meta row_binding records that from now on a blob without one is damage.
+ */
+function addRowDigests(db: Database.Database): void {
+  db.transaction(() => {
+    const rows = db.prepare('SELECT id, identity_id, kind, embedding, dim FROM templates').all() as { id: number; identity_id: string; kind: TemplateKind; embedding: Buffer; dim: number }[];
+    const upd = db.prepare('UPDATE templates SET embedding = ? WHERE id = ?');
+    for (const r of rows) upd.run(plainCodec.encodeVector(r.id, r.identity_id, r.kind, legacyPlainCodec.decodeVector(r.id, r.identity_id, r.kind, r.embedding, r.dim)), r.id);
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('row_binding', ROW_BINDING);
+  }).immediate();
+}
+
 export interface OpenedDatabase {
   db: Database.Database;
   meta: GalleryMeta;
@@ -106,6 +127,7 @@ export function openDatabase(path: string, create: { modelId: string; dim: numbe
   if (!exists && !create) throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery at ${path} (create it with an enrolment)`);
   let db: Database.Database;
   try {
+    if (!exists) createPrivateFileSync(path);
     db = new Database(path, { readonly, fileMustExist: exists });
   } catch (e) {
     throw corrupt(path, e);
@@ -120,6 +142,7 @@ export function openDatabase(path: string, create: { modelId: string; dim: numbe
     }
     // Reading the schema touches page 1: a file that is not SQLite fails here.
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+    if (exists) checkPages(db, path);
     let created = false;
     if (!tables.includes('meta')) {
       if (exists && tables.length > 0) throw new Error('not a FaceGate gallery (no meta table)');
@@ -134,6 +157,7 @@ export function openDatabase(path: string, create: { modelId: string; dim: numbe
       put.run('generation', '0');
       put.run('version', '0');
       put.run('centres', create.centres ? '1' : '0');
+      put.run('row_binding', ROW_BINDING);
       if (key) {
         put.run('encryption', CIPHER_NAME);
         put.run('key_check', GalleryCipher.derive(key, String(db.prepare("SELECT value FROM meta WHERE key = 'gallery_id'").pluck().get())).checkValue);
@@ -143,7 +167,9 @@ export function openDatabase(path: string, create: { modelId: string; dim: numbe
     }
     const meta = readMeta(db, path);
     const cipher = cipherFor(meta, key, path);
-    return { db, meta, created, codec: cipher ? sealedCodec(cipher) : plainCodec, cipher };
+    const bound = db.prepare("SELECT value FROM meta WHERE key = 'row_binding'").pluck().get() === ROW_BINDING;
+    if (!cipher && !bound && !readonly) addRowDigests(db);
+    return { db, meta, created, codec: cipher ? sealedCodec(cipher) : bound || !readonly ? plainCodec : legacyPlainCodec, cipher };
   } catch (e) {
     db.close();
     if (e instanceof FaceGateError) throw e;
@@ -224,7 +250,6 @@ export class GalleryStore {
       labelIdsOf: db.prepare('SELECT id FROM templates WHERE identity_id = ?').pluck(),
       centreOf: db.prepare("SELECT id FROM templates WHERE identity_id = ? AND kind = 'centre'").pluck(),
       ownerOfDigest: db.prepare("SELECT identity_id FROM templates WHERE digest = ? AND kind = 'sample' LIMIT 1").pluck(),
-      insertTemplate: db.prepare('INSERT INTO templates (identity_id, kind, embedding, model_id, dim, digest, source, quality, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       insertTemplateWithId: db.prepare('INSERT INTO templates (id, identity_id, kind, embedding, model_id, dim, digest, source, quality, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       nextTemplateId: db.prepare("SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'templates'), 0), COALESCE((SELECT MAX(id) FROM templates), 0)) + 1").pluck(),
       deleteTemplate: db.prepare('DELETE FROM templates WHERE id = ?'),
@@ -343,12 +368,9 @@ export class GalleryStore {
 
   insertTemplate(t: NewTemplate): number {
     const key = this.codec.idKey(t.identityId);
-    if (!this.codec.encrypted) {
-      const r = this.#s.insertTemplate.run(key, t.kind, this.codec.encodeVector(0, key, t.kind, t.embedding), t.modelId, t.embedding.length, t.digest, t.source, t.quality, t.created);
-      return Number(r.lastInsertRowid);
-    }
-    // The sealed blob names its row id (AAD), so the id is fixed before the insert. The caller's
-    // transaction makes this read-then-insert atomic; AUTOINCREMENT still never reuses an id.
+    // The blob names its row id (sealed: AAD; plain: row digest), so the id is fixed before the
+    // insert. The caller's transaction makes this read-then-insert atomic; AUTOINCREMENT still
+    // never reuses an id.
     const id = this.#s.nextTemplateId.get() as number;
     this.#s.insertTemplateWithId.run(id, key, t.kind, this.codec.encodeVector(id, key, t.kind, t.embedding), t.modelId, t.embedding.length, t.digest,
       this.codec.encodeSource(id, t.source), t.quality, t.created);
@@ -357,6 +379,14 @@ export class GalleryStore {
 
   deleteTemplate(id: number): void {
     this.#s.deleteTemplate.run(id);
+  }
+
+  /** Reads template `id` back and checks it belongs to `identityId` (row digest or AAD); FG_GALLERY_CORRUPT otherwise. */
+  checkTemplate(id: number, identityId: string, dim: number): void {
+    const r = this.#s.vector.get(id) as { embedding: Buffer; identity_id: string; kind: TemplateKind } | undefined;
+    if (!r) throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery ${this.path}: template ${id} is in the index but not in the database`);
+    this.codec.decodeVector(id, r.identity_id, r.kind, r.embedding, dim);
+    if (this.#idOf(r.identity_id) !== identityId) throw new FaceGateError('FG_GALLERY_CORRUPT', `gallery ${this.path}: template ${id} belongs to another identity than the index says`);
   }
 
   vector(id: number, dim: number): Float32Array | undefined {

@@ -36,6 +36,7 @@ export function vectorToBlob(v: Float32Array): Buffer {
 
 /** Copies a BLOB into a fresh Float32Array (Buffers from SQLite need not be 4-byte aligned). */
 export function blobToVector(blob: Uint8Array, dim: number): Float32Array {
+  if (!(blob instanceof Uint8Array)) throw new FaceGateError('FG_GALLERY_CORRUPT', 'template blob is missing (NULL or not a BLOB)');
   if (blob.byteLength !== dim * 4) {
     throw new FaceGateError('FG_GALLERY_CORRUPT', `template blob has ${blob.byteLength} bytes, expected ${dim * 4}`);
   }

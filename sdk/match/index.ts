@@ -6,3 +6,5 @@ export type { TemplateHit, IdentityHit } from './aggregate.ts';
 export { openSetSummary } from './open-set.ts';
 export type { ProbeOutcome, OpenSetSummary } from './open-set.ts';
 export { defaultThreshold, DEFAULT_THRESHOLDS } from './default-thresholds.ts';
+export { looseThresholdProblem, impostorAcceptBracket, IMPOSTOR_QUANTILES } from './impostor-floor.ts';
+export type { ImpostorQuantiles } from './impostor-floor.ts';

@@ -10,7 +10,7 @@
  * again. Consumers de-duplicate by id.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { createPrivateFileSync, makePrivateDirSync } from '../security/private-files.ts';
 import { dirname } from 'node:path';
 import { FaceGateError, errorMessage } from '../errors.ts';
 
@@ -61,7 +61,8 @@ export class DurableQueue {
 
   static open(path: string, opts: DurableQueueOptions = {}): DurableQueue {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makePrivateDirSync(dirname(path));
+      createPrivateFileSync(path);
       const db = new Database(path);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);

@@ -3,8 +3,9 @@
  * private key, devices hold only public keys. Files are PEM (PKCS#8 / SPKI).
  */
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdir, readFile, writeFile, chmod } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { makePrivateDir, writeFileReplacing } from '../security/private-files.ts';
 import { join } from 'node:path';
 import { FaceGateError, errorMessage } from '../errors.ts';
 
@@ -26,17 +27,22 @@ export interface WrittenKeyPair {
  * Writes a new key pair to `dir` (private file mode 0600). Refuses to overwrite an existing key
  * unless `force`: losing the private key means re-provisioning every device.
  */
+/** Anything at `path`, a dangling symlink included. */
+function present(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
 export async function writeKeyPair(dir: string, opts: { force?: boolean } = {}): Promise<WrittenKeyPair> {
   const privateKeyPath = join(dir, PRIVATE_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
-  if (!opts.force && (existsSync(privateKeyPath) || existsSync(publicKeyPath))) {
+  if (!opts.force && (present(privateKeyPath) || present(publicKeyPath))) {
     throw new FaceGateError('FG_INPUT_INVALID', `${privateKeyPath} or ${publicKeyPath} already exists; pass --force to replace the site key`);
   }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  await mkdir(dir, { recursive: true });
-  await writeFile(privateKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  await chmod(privateKeyPath, 0o600); // mode is ignored when the file already existed
-  await writeFile(publicKeyPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+  await makePrivateDir(dir);
+  // New files renamed into place: a symlink at either path is replaced, never written through.
+  await writeFileReplacing(privateKeyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), 0o600);
+  await writeFileReplacing(publicKeyPath, publicKey.export({ type: 'spki', format: 'pem' }), 0o644);
   return { privateKeyPath, publicKeyPath, keyId: keyId(publicKey) };
 }
 

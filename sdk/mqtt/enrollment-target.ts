@@ -58,7 +58,7 @@ export function fileSyncState(path: string): SyncStateStore {
     },
     async save(state) {
       const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(state) + '\n');
+      await writeFile(tmp, JSON.stringify(state) + '\n', { mode: 0o600 });
       await rename(tmp, path);
     },
   };

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load-config.ts';
 import { startDevice } from '../../run-device.ts';
+import { preflightConfig } from '../../config/preflight.ts';
 import { stderrLogger } from '../../../sdk/logger.ts';
 import { redactUrl } from '../../../sdk/mqtt/status-message.ts';
 import type { DeviceConfig } from '../../config/schema.ts';
@@ -15,6 +16,7 @@ export function redactConfig(cfg: DeviceConfig): DeviceConfig {
 export default async function run(opts: { config: string; check?: boolean; json?: boolean }): Promise<number> {
   const cfg = await loadConfig(opts.config);
   if (opts.check) {
+    await preflightConfig(cfg, `config ${opts.config}`);
     process.stdout.write(opts.json ? JSON.stringify({ ok: true, config: redactConfig(cfg) }) + '\n' : `config ${opts.config} is valid\n`);
     return 0;
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Gallery, GALLERY_DB } from '../../../sdk/gallery/index.ts';
-import { blobToVector } from '../../../sdk/gallery/vectors.ts';
+import { plainCodec } from '../../../sdk/gallery/record-codec.ts';
 import { CRASH_DIM, applyOp, opAt, templatesFor, type CrashMode, type CrashOp } from './crash-ops.ts';
 import { mulberry32 } from './synthetic.ts';
 
@@ -71,10 +71,10 @@ function sameVectors(a: Float32Array[], b: Float32Array[]): boolean {
 function dbMatches(dir: string, candidates: Map<string, number>[]): Map<string, number> | null {
   const db = new Database(join(dir, GALLERY_DB), { readonly: true });
   try {
-    const rows = db.prepare("SELECT identity_id, embedding FROM templates WHERE kind = 'sample' ORDER BY id").all() as { identity_id: string; embedding: Buffer }[];
+    const rows = db.prepare("SELECT id, identity_id, embedding FROM templates WHERE kind = 'sample' ORDER BY id").all() as { id: number; identity_id: string; embedding: Buffer }[];
     const ids = db.prepare('SELECT id FROM identities').pluck().all() as string[];
     const held = new Map<string, Float32Array[]>(ids.map((id) => [id, []]));
-    for (const r of rows) held.get(r.identity_id)!.push(blobToVector(r.embedding, CRASH_DIM));
+    for (const r of rows) held.get(r.identity_id)!.push(plainCodec.decodeVector(r.id, r.identity_id, 'sample', r.embedding, CRASH_DIM));
     return candidates.find((state) => state.size === held.size &&
       [...state].every(([name, variant]) => held.has(name) && sameVectors(held.get(name)!, templatesFor(name, variant)))) ?? null;
   } finally {
@@ -89,10 +89,10 @@ async function checkIndex(dir: string, identities: number): Promise<string> {
     assert.deepEqual([s.identities, s.templates, s.centres], [identities, 3 * identities, identities]);
     assert.equal(s.index.size, 4 * identities, 'index holds exactly the committed templates and centres');
     const db = new Database(join(dir, GALLERY_DB), { readonly: true });
-    const rows = db.prepare('SELECT id, identity_id, embedding FROM templates').all() as { id: number; identity_id: string; embedding: Buffer }[];
+    const rows = db.prepare('SELECT id, identity_id, kind, embedding FROM templates').all() as { id: number; identity_id: string; kind: 'sample' | 'centre'; embedding: Buffer }[];
     db.close();
     for (const r of rows) {
-      const c = g.search(blobToVector(r.embedding, CRASH_DIM), 1);
+      const c = g.search(plainCodec.decodeVector(r.id, r.identity_id, r.kind, r.embedding, CRASH_DIM), 1);
       assert.equal(c[0].identityId, r.identity_id);
       assert.equal(c[0].templateId, r.id, `template ${r.id} is in the index`);
       assert.ok(c[0].distance < 1e-4);
