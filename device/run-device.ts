@@ -9,6 +9,7 @@ import { FaceGateError, errorMessage } from '../sdk/errors.ts';
 import { silentLogger, type Logger } from '../sdk/logger.ts';
 import { loadFrame } from '../sdk/image/index.ts';
 import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
+import { MtcnnDetector } from '../sdk/detect/index.ts';
 import { Gallery } from '../sdk/gallery/index.ts';
 import { loadSiteKey } from '../sdk/security/site-key.ts';
 import { decide } from '../sdk/match/decide.ts';
@@ -62,6 +63,8 @@ export interface DeviceHooks {
   onFrameDone?: (latencyMs: number, faces: number, stats: FrameStats) => void;
   /** Overrides the loop's re-embedding period of decided tracks (benchmarks; default 5). */
   reembedEvery?: number;
+  /** Overrides `pipeline.fullDetectEvery` (benchmarks). */
+  fullDetectEvery?: number;
 }
 
 export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Promise<RunningDevice> {
@@ -154,9 +157,12 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       const d = decide(gallery.search(embedding, 10, { threshold: cfg.match.threshold }), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
+    const tracker = pipeline.detector instanceof MtcnnDetector ? pipeline.detector : null;
     const loop = new FrameLoop({
       source, metrics, logger, door, match, liveness: liveness?.scorer,
       detect: async (frame) => (await pipeline.detect({ ...frame, format: 'rgb' })).faces,
+      // Track-guided detection where the detector has a pass cheaper than the full one (MTCNN).
+      detectAround: tracker ? (frame, boxes) => tracker.detectAround(frame, boxes) : undefined,
       embed: (frame, faces) => pipeline.embedFaces(frame, faces),
       publish: (d) => {
         const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type });
@@ -176,7 +182,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         live.frame(Date.now(), latencyMs);
         opts.onFrameDone?.(latencyMs, faces, stats);
       },
-    }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery });
+    }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery });
 
     const ended = new Promise<void>((resolve) => source.on('state', (s) => {
       link.setCamera(cameraState(s));

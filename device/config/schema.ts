@@ -73,7 +73,12 @@ export const configSchema = z.object({
     embedder: z.enum(['mobilefacenet-192', 'fr-feature-512']).default('mobilefacenet-192'),
     flip: z.boolean().default(false),
     minFaceSize: z.number().int().min(12).max(1000).default(60),
-  }).strict().default({ detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false, minFaceSize: 60 }),
+    /**
+     * MTCNN: search the whole frame at least every this many frames, in between only around the
+     * live tracks (1 = whole frame every frame). RFB always searches the whole frame.
+     */
+    fullDetectEvery: z.number().int().min(1).max(100).default(5),
+  }).strict().default({ detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false, minFaceSize: 60, fullDetectEvery: 5 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),

@@ -3,8 +3,10 @@
  * Latest frame wins: a frame arriving while the pipeline is busy replaces the waiting one (counted
  * as dropped), so decisions are never made on stale frames. Stages are reached through small
  * ports so the loop can run on any detector/embedder/gallery/publisher the composition picks.
- * Detection runs on every frame; embedding on every face of an undecided track, and only every few
- * frames on a decided one (embed-reuse.ts: what it saves and how late a swap of people is seen).
+ * Detection runs on the whole frame every few frames and, in between, only around the live tracks
+ * when the detector can (detect-schedule.ts); embedding on every face of an undecided track, and
+ * only every few frames on a decided one (embed-reuse.ts: what it saves and how late a swap of
+ * people is seen).
  */
 import type { AnalyzedFace, Box, DetectedFace, Frame } from '../../sdk/types.ts';
 import type { Logger } from '../../sdk/logger.ts';
@@ -19,6 +21,7 @@ import { Tracker, type Track } from './tracker.ts';
 import { Cooldown } from './vote.ts';
 import { judgeTrack, type GateVote } from './track-gate.ts';
 import { DEFAULT_REEMBED_EVERY, MIN_EMBEDDED_IOU, planEmbeddingReuse, type EmbeddedAt } from './embed-reuse.ts';
+import { DEFAULT_FULL_DETECT_EVERY, needsFullPass } from './detect-schedule.ts';
 
 
 export type DecisionKind = 'grant' | 'deny' | 'unknown';
@@ -57,6 +60,8 @@ export interface FrameStats {
   faces: number;
   /** Faces embedded this frame (the others reused their decided track's embedding). */
   embedded: number;
+  /** Detection ran on the whole frame (else only around the live tracks). */
+  fullPass: boolean;
   detectMs: number;
   embedMs: number;
   detectCpuMs: number;
@@ -69,6 +74,11 @@ export interface LoopPorts {
   source: CameraSource;
   /** Detections of a frame, highest score first. */
   detect(frame: Frame): Promise<DetectedFace[]>;
+  /**
+   * Detections near the given boxes only (the live tracks), highest score first; absent when the
+   * detector has no cheaper pass than the full one.
+   */
+  detectAround?(frame: Frame, boxes: readonly Box[]): Promise<DetectedFace[]>;
   /** Aligns, embeds and measures the quality of the given faces (the pipeline's analyze() half). */
   embed(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]>;
   match(embedding: Float32Array): Promise<MatchOutcome> | MatchOutcome;
@@ -100,6 +110,11 @@ export interface LoopOptions {
    * frame); in between it reuses the track's last embedding (bound and reasoning: embed-reuse.ts).
    */
   reembedEvery?: number;
+  /**
+   * With `detectAround`: the whole frame is searched at least every this many frames (default 5;
+   * 1 = every frame), in between only around the live tracks (detect-schedule.ts).
+   */
+  fullDetectEvery?: number;
 }
 
 /** What one frame says about one face: its embedding always, a vote only if the face was usable. */
@@ -138,6 +153,9 @@ export class FrameLoop {
   #livenessWindow = 0;
   #frameNo = 0;
   readonly #reembedEvery: number;
+  readonly #fullDetectEvery: number;
+  #lastFullFrame = 0;
+  #lostTrack = false;
   lastFrameAt: number | null = null;
 
   constructor(private readonly ports: LoopPorts, private readonly opts: LoopOptions) {
@@ -148,6 +166,10 @@ export class FrameLoop {
     this.#reembedEvery = opts.reembedEvery ?? DEFAULT_REEMBED_EVERY;
     if (!Number.isInteger(this.#reembedEvery) || this.#reembedEvery < 1) {
       throw new FaceGateError('FG_CONFIG_INVALID', `frame loop: reembedEvery must be a whole number >= 1, got ${String(opts.reembedEvery)}`);
+    }
+    this.#fullDetectEvery = opts.fullDetectEvery ?? DEFAULT_FULL_DETECT_EVERY;
+    if (!Number.isInteger(this.#fullDetectEvery) || this.#fullDetectEvery < 1) {
+      throw new FaceGateError('FG_CONFIG_INVALID', `frame loop: fullDetectEvery must be a whole number >= 1, got ${String(opts.fullDetectEvery)}`);
     }
     this.#tracker = new Tracker<Observation>({
       minIou: TRACK_MIN_IOU, maxMissedFrames: 5, window: opts.window,
@@ -212,17 +234,28 @@ export class FrameLoop {
     let reuse: number[];
     let active: readonly Track<Observation>[];
     let t1: number, t2: number, detectCpuMs: number;
+    let fullPass = true;
     try {
-      detected = await this.ports.detect(frame);
+      active = this.#tracker.active;
+      const around = this.ports.detectAround;
+      fullPass = !around || needsFullPass({ frameNo, lastFullFrame: this.#lastFullFrame, hints: active.length, lost: this.#lostTrack, fullEvery: this.#fullDetectEvery });
+      if (fullPass) {
+        detected = await this.ports.detect(frame);
+        this.#lastFullFrame = frameNo;
+        this.#lostTrack = false;
+      } else {
+        detected = await around!(frame, active.map((t) => t.box));
+        this.#lostTrack = detected.length < active.length;
+      }
       t1 = performance.now();
       detectCpuMs = cpuMsSince(cpu0);
-      active = this.#tracker.active;
       reuse = planEmbeddingReuse(active.map((t) => ({ box: t.box, decided: t.decided, embedded: t.last.embedded })), detected.map((f) => f.box), frameNo,
         { every: this.#reembedEvery, trackMinIou: TRACK_MIN_IOU, minEmbeddedIou: MIN_EMBEDDED_IOU });
       const fresh = detected.filter((_, i) => reuse[i] < 0);
       if (fresh.length) analyzed = await this.ports.embed(frame, fresh);
       t2 = performance.now();
     } catch (e) {
+      this.#lostTrack = true; // search the whole frame next time
       metrics.errors.inc({ area: 'pipeline' });
       this.ports.event('error', { area: 'pipeline', message: errorMessage(e) });
       return;
@@ -282,7 +315,7 @@ export class FrameLoop {
     metrics.frameDone(this.lastFrameAt);
     metrics.stageMs.observe({ stage: 'frame' }, this.lastFrameAt - capturedAt);
     this.ports.onFrameDone?.(this.lastFrameAt - capturedAt, detected.length, {
-      faces: detected.length, embedded: analyzed.length, detectMs: t1 - t0, embedMs: t2 - t1, detectCpuMs, embedCpuMs, cpuMs: cpuMsSince(cpu0),
+      faces: detected.length, embedded: analyzed.length, fullPass, detectMs: t1 - t0, embedMs: t2 - t1, detectCpuMs, embedCpuMs, cpuMs: cpuMsSince(cpu0),
     });
   }
 

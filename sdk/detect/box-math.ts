@@ -71,6 +71,15 @@ export function squareBox<T extends Corners>(b: T): T {
   return { ...b, x1, y1, x2: x1 + l, y2: y1 + l };
 }
 
+/** `b` scaled by `f` about its centre. */
+export function scaleBox<T extends Corners>(b: T, f: number): T {
+  const cx = (b.x1 + b.x2) / 2;
+  const cy = (b.y1 + b.y2) / 2;
+  const hw = ((b.x2 - b.x1) * f) / 2;
+  const hh = ((b.y2 - b.y1) * f) / 2;
+  return { ...b, x1: cx - hw, y1: cy - hh, x2: cx + hw, y2: cy + hh };
+}
+
 export function cornersToBox(b: Corners): Box {
   return { x: b.x1, y: b.y1, w: b.x2 - b.x1, h: b.y2 - b.y1 };
 }

@@ -5,7 +5,8 @@
  * a loaded machine where wall times do not; per-stage figures come from the loop's FrameStats.
  * The camera's ffmpeg decoder runs in a child process: its CPU is reported apart.
  * Run: `npx tsx test/bench/device.ts [--seconds 600] [--detector mtcnn|rfb] [--precision fp32|int8|auto]
- *   [--min-face 80] [--threads 1] [--reembed-every 5] [--fps 15] [--serve-fps 15] [--json]`
+ *   [--min-face 80] [--threads 1] [--reembed-every 5] [--full-every 5] [--fps 15] [--serve-fps 15] [--json]`
+ * `--full-every 1` searches the whole frame every frame (no track-guided detection).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
@@ -23,7 +24,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' }, detector: { type: 'string', default: 'mtcnn' }, fps: { type: 'string', default: '15' }, json: { type: 'boolean' },
     image: { type: 'string' }, precision: { type: 'string', default: 'fp32' }, threads: { type: 'string', default: '1' }, 'reembed-every': { type: 'string', default: '5' },
-    'serve-fps': { type: 'string' }, 'min-face': { type: 'string', default: '80' },
+    'serve-fps': { type: 'string' }, 'min-face': { type: 'string', default: '80' }, 'full-every': { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -63,7 +64,8 @@ async function sourceCpuMs(): Promise<number> {
 
 const latencies: number[] = [];
 const stats: FrameStats[] = [];
-const device = await startDevice(cfg, { reembedEvery: Number(values['reembed-every']), onFrameDone: (ms, _n, s) => { latencies.push(ms); stats.push(s); } });
+const fullEvery = values['full-every'] === undefined ? undefined : Number(values['full-every']);
+const device = await startDevice(cfg, { reembedEvery: Number(values['reembed-every']), fullDetectEvery: fullEvery, onFrameDone: (ms, _n, s) => { latencies.push(ms); stats.push(s); } });
 const src0 = await sourceCpuMs();
 const cpu0 = process.cpuUsage();
 const frames0 = latencies.length;
@@ -83,8 +85,10 @@ const sorted = [...latencies].sort((a, b) => a - b);
 const median = (xs: number[]) => round(quantile([...xs].sort((a, b) => a - b), 0.5), 1);
 const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length), 1);
 const embedding = stats.filter((s) => s.embedded > 0);
+const full = stats.filter((s) => s.fullPass);
+const around = stats.filter((s) => !s.fullPass);
 const result = {
-  detector: values.detector, min_face: Number(values['min-face']), serve_fps: Number(values['serve-fps'] ?? values.fps), precision: values.precision, threads: Number(values.threads), reembed_every: Number(values['reembed-every']),
+  detector: values.detector, min_face: Number(values['min-face']), serve_fps: Number(values['serve-fps'] ?? values.fps), precision: values.precision, threads: Number(values.threads), reembed_every: Number(values['reembed-every']), full_every: fullEvery ?? cfg.pipeline.fullDetectEvery,
   load_avg: loadavg().map((x) => round(x, 2)), seconds: round(elapsed, 1), frames: latencies.length, fps: round(frames / elapsed, 2), dropped,
   faces_per_frame: round(stats.reduce((n, s) => n + s.faces, 0) / Math.max(1, stats.length), 2),
   embedded_per_frame: round(stats.reduce((n, s) => n + s.embedded, 0) / Math.max(1, stats.length), 2),
@@ -93,6 +97,8 @@ const result = {
   cpu_ms_per_frame: round((cpu.user + cpu.system) / 1000 / Math.max(1, frames), 1),
   loop_cpu_ms_per_frame: mean(stats.map((s) => s.cpuMs)),
   detect_ms_p50: median(stats.map((s) => s.detectMs)), detect_cpu_ms_mean: mean(stats.map((s) => s.detectCpuMs)),
+  full_pass_share: round(full.length / Math.max(1, stats.length), 3),
+  detect_cpu_ms_full: mean(full.map((s) => s.detectCpuMs)), detect_cpu_ms_around: around.length ? mean(around.map((s) => s.detectCpuMs)) : null,
   embed_ms_p50: median(embedding.map((s) => s.embedMs)), embed_cpu_ms_mean: mean(embedding.map((s) => s.embedCpuMs)),
   source_ffmpeg_cpu_percent: round((srcMs / 1000 / elapsed) * 100, 1),
   rss_mb_first: rss[0]?.mb, rss_mb_last: rss.at(-1)?.mb, rss_mb_min: Math.min(...rss.map((r) => r.mb)), rss_mb_max: Math.max(...rss.map((r) => r.mb)), rss_samples: rss.length,

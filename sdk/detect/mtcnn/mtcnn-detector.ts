@@ -7,8 +7,8 @@ import { inputName, outputName, runBatched } from '../../runtime/model-io.ts';
 import type { LoadedModel, ModelPack } from '../../runtime/pack.ts';
 import type { ExecutionProvider } from '../../runtime/session.ts';
 import type { Logger } from '../../logger.ts';
-import type { DetectedFace, Detector, Frame, Landmarks5 } from '../../types.ts';
-import { cornersToBox, nms, pyramidScales, regressBox, squareBox, type ScoredBox } from '../box-math.ts';
+import type { Box, DetectedFace, Detector, Frame, Landmarks5 } from '../../types.ts';
+import { boxToCorners, cornersToBox, nms, scaleBox, pyramidScales, regressBox, squareBox, type ScoredBox } from '../box-math.ts';
 import { pnetCandidates, type PnetCandidate } from './pnet-decode.ts';
 
 export interface MtcnnOptions {
@@ -37,6 +37,12 @@ export interface MtcnnStats {
   rnetBoxes: number;
   onetBoxes: number;
 }
+
+/**
+ * O-Net windows tried around each hint of detectAround(): the hint squared, and grown by this
+ * factor about its centre, so a face that moved or grew since the hint still lies inside one.
+ */
+export const AROUND_GROWTH = 1.3;
 
 export const MTCNN_DEFAULT_THRESHOLDS: [number, number, number] = [0.6, 0.7, 0.7];
 // NMS overlaps of the reference implementation: within a scale, across scales, after R-Net, after O-Net.
@@ -100,7 +106,7 @@ export class MtcnnDetector implements Detector {
 
     t = performance.now();
     const rnet = await this.#refine(this.#rnet, mips, proposals, t2, ['prob', 'reg']);
-    let keep = nms(rnet.boxes, NMS_RNET, 'union');
+    const keep = nms(rnet.boxes, NMS_RNET, 'union');
     const refined = keep.map((i) => {
       const b = rnet.boxes[i];
       const r = rnet.outputs[1];
@@ -111,7 +117,38 @@ export class MtcnnDetector implements Detector {
     if (!refined.length) return [];
 
     t = performance.now();
-    const onet = await this.#refine(this.#onet, mips, refined, t3, ['prob', 'reg', 'landmarks']);
+    const faces = await this.#outputFaces(mips, refined, t3);
+    stats.onetBoxes = faces.length;
+    stats.onetMs = performance.now() - t;
+    return faces;
+  }
+
+  /**
+   * Re-finds faces near known boxes (the live tracks of a video) without the pyramid: O-Net alone
+   * on a few windows around each hint, as its regression and score already do for R-Net's boxes.
+   * A face that left its hint's windows is not found: the caller runs detect() on the whole frame
+   * for that (and for faces that are new).
+   */
+  async detectAround(frame: Frame, hints: readonly Box[], override: Pick<MtcnnDetectOptions, 'thresholds'> = {}): Promise<DetectedFace[]> {
+    const t3 = (override.thresholds ?? this.thresholds)[2];
+    const stats: MtcnnStats = { scales: 0, pyramidMs: 0, pnetMs: 0, rnetMs: 0, onetMs: 0, pnetBoxes: 0, rnetBoxes: 0, onetBoxes: 0 };
+    this.lastStats = stats;
+    if (!hints.length) return [];
+    const t = performance.now();
+    const windows = hints.flatMap((h) => {
+      const sq = squareBox({ ...boxToCorners(h), score: 1 });
+      return [sq, scaleBox(sq, AROUND_GROWTH)];
+    });
+    stats.rnetBoxes = windows.length;
+    const faces = await this.#outputFaces(new MipChain(frame), windows, t3);
+    stats.onetBoxes = faces.length;
+    stats.onetMs = performance.now() - t;
+    return faces;
+  }
+
+  /** O-Net on `boxes`: score threshold, regression, landmarks, final NMS; highest score first. */
+  async #outputFaces(mips: MipChain, boxes: ScoredBox[], threshold: number): Promise<DetectedFace[]> {
+    const onet = await this.#refine(this.#onet, mips, boxes, threshold, ['prob', 'reg', 'landmarks']);
     const [, reg, lms] = onet.outputs;
     const faces = onet.boxes.map((b) => {
       const w = b.x2 - b.x1;
@@ -122,10 +159,7 @@ export class MtcnnDetector implements Detector {
       const r = 4 * b.row;
       return { ...regressBox(b, reg[r], reg[r + 1], reg[r + 2], reg[r + 3]), landmarks5 };
     });
-    keep = nms(faces, NMS_ONET, 'min');
-    stats.onetBoxes = keep.length;
-    stats.onetMs = performance.now() - t;
-    return keep
+    return nms(faces, NMS_ONET, 'min')
       .map((i) => ({ box: cornersToBox(faces[i]), score: faces[i].score, landmarks5: faces[i].landmarks5 }))
       .sort((a, b) => b.score - a.score);
   }

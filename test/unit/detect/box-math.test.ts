@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  overlap, nms, regressBox, squareBox, clipBox, padWindow, pyramidScales, cornersToBox, boxToCorners,
+  overlap, nms, regressBox, squareBox, scaleBox, clipBox, padWindow, pyramidScales, cornersToBox, boxToCorners,
 } from '../../../sdk/detect/box-math.ts';
 import { pnetCandidates } from '../../../sdk/detect/mtcnn/pnet-decode.ts';
 import { reduce68To5, landmarkCropRect } from '../../../sdk/detect/rfb/landmarks68.ts';
@@ -84,4 +84,9 @@ test('landmark crop: whole pixels, shifted inside the frame, shrunk when larger 
   assert.deepEqual(landmarkCropRect({ x: -10, y: 5, w: 50.7, h: 40.2 }, 100, 100), { x: 0, y: 5, w: 50, h: 40 });
   assert.deepEqual(landmarkCropRect({ x: 70, y: 70, w: 40, h: 40 }, 100, 100), { x: 60, y: 60, w: 40, h: 40 });
   assert.deepEqual(landmarkCropRect({ x: 0, y: 0, w: 200, h: 100 }, 100, 80), { x: 0, y: 25, w: 100, h: 50 });
+});
+
+test('scaleBox grows or shrinks about the centre', () => {
+  assert.deepEqual(scaleBox({ x1: 10, y1: 20, x2: 30, y2: 60, score: 0.5 }, 1.5), { x1: 5, y1: 10, x2: 35, y2: 70, score: 0.5 });
+  assert.deepEqual(scaleBox({ x1: 0, y1: 0, x2: 8, y2: 4 }, 0.5), { x1: 2, y1: 1, x2: 6, y2: 3 });
 });

@@ -24,6 +24,8 @@ export interface HarnessOptions {
   failScore?: boolean;
   /** No liveness port (the gate off). */
   noLiveness?: boolean;
+  /** Offer a detectAround port (it returns the frame's scripted faces, as detect does). */
+  around?: boolean;
 }
 
 export const LOOP_DEFAULTS: LoopOptions = { modelId: 'm', threshold: 1, votes: 2, window: 3, minInterEyePx: 30, minBlur: 10, cooldownSec: 60, liveness: { threshold: 0.01, minFrames: 3, window: 5 } };
@@ -48,14 +50,19 @@ export function harness(opts: Partial<LoopOptions> = {}, h: HarnessOptions = {})
   let scored = 0;
   let embedded = 0;
   let done: (() => void) | undefined;
+  /** Which detection each frame got, and the boxes the around passes were given. */
+  const passes: ('full' | 'around')[] = [];
+  const hints: number[] = [];
+  const scripted = (): DetectedFace[] => scenes.shift()!.map((s) => {
+    const f: DetectedFace = { box: { x: s.x, y: s.y ?? 100, w: 120, h: 150 }, score: 0.99, landmarks5: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] };
+    shownOf.set(f, s);
+    return f;
+  });
   const loopOpts: LoopOptions = { ...LOOP_DEFAULTS, ...(h.noLiveness ? { liveness: undefined } : {}), ...opts };
   const loop = new FrameLoop({
     source, metrics, logger: silentLogger,
-    detect: async (): Promise<DetectedFace[]> => scenes.shift()!.map((s) => {
-      const f: DetectedFace = { box: { x: s.x, y: s.y ?? 100, w: 120, h: 150 }, score: 0.99, landmarks5: [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]] };
-      shownOf.set(f, s);
-      return f;
-    }),
+    detect: async (): Promise<DetectedFace[]> => { passes.push('full'); return scripted(); },
+    detectAround: h.around ? async (_frame, boxes) => { passes.push('around'); hints.push(boxes.length); return scripted(); } : undefined,
     embed: async (_frame, faces): Promise<AnalyzedFace[]> => faces.map((f) => {
       const s = shownOf.get(f)!;
       embedded++;
@@ -83,7 +90,7 @@ export function harness(opts: Partial<LoopOptions> = {}, h: HarnessOptions = {})
   loop.start();
   const frame: Frame = { data: new Uint8Array(640 * 480 * 3), width: 640, height: 480 };
   return {
-    metrics, published, pulses, stats,
+    metrics, published, pulses, stats, passes, hints,
     get scored() { return scored; },
     get embedded() { return embedded; },
     /** Shows one frame and waits until the loop has processed it. */

@@ -1,0 +1,32 @@
+/**
+ * FaceGate's door profiles as the peer bench runs them: the device defaults (MTCNN min face 60,
+ * precision auto = int8 MobileFaceNet on CPU, one ORT thread) and the RFB profile.
+ */
+import { createPipeline, type PipelineConfig } from '../../../sdk/pipeline/create-pipeline.ts';
+import { createDetector } from '../../../sdk/pipeline/create-detector.ts';
+import type { Frame } from '../../../sdk/types.ts';
+import type { PeerPipeline } from './tfjs-peers.ts';
+
+export const FACEGATE_PROFILES: Record<'mtcnn' | 'rfb', { name: string; config: PipelineConfig }> = {
+  mtcnn: { name: 'FaceGate MTCNN+MobileFaceNet int8', config: { detector: 'mtcnn', minFaceSize: 60, precision: 'auto', threads: 1 } },
+  rfb: { name: 'FaceGate RFB+MobileFaceNet int8', config: { detector: 'rfb', precision: 'auto', threads: 1 } },
+};
+
+export async function facegatePipeline(profile: keyof typeof FACEGATE_PROFILES): Promise<PeerPipeline> {
+  const { name, config } = FACEGATE_PROFILES[profile];
+  const pipeline = await createPipeline(config);
+  // The same detector at the SDK's fallback thresholds, for images where the first pass finds nothing.
+  const fallback = await createDetector(config);
+  return {
+    name,
+    describe: '192-d unit, Euclidean',
+    async faces(frame: Frame, low = false) {
+      const faces = low ? await fallback.detectLow(frame) : await pipeline.detector.detect(frame);
+      if (!faces.length) return [];
+      return (await pipeline.embedFaces(frame, faces)).map((f) => ({ box: f.box, embedding: f.embedding }));
+    },
+    async release() {
+      await Promise.all([pipeline.release(), fallback.detector.release()]);
+    },
+  };
+}
