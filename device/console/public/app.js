@@ -250,7 +250,7 @@ function renderCapture(root) {
     msg.textContent = s.target ? `${s.accepted} of ${s.target} good frames. ${s.message}` : s.message;
     const names = { face: 'One face in view', size: 'Face size', blur: 'Sharpness', pose: 'Frontal pose', lighting: 'Lighting', liveness: 'Liveness', variety: 'Varied frames' };
     checks.replaceChildren(...s.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'fail', 'data-check': c.name },
-      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? '' : ` ${c.value}`))));
+      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${c.value}`))));
     const r = Object.entries(s.rejected || {}).map(([k, n]) => `${names[k] || k}: ${n}`).join(', ');
     counts.textContent = r ? `Frames refused — ${r}` : '';
   };
@@ -277,6 +277,8 @@ function renderCalibration(root) {
     cur.replaceChildren(h('dt', {}, 'threshold'), h('dd', { id: 'threshold' }, fmtNum(s.match.threshold)), h('dt', {}, 'margin'), h('dd', {}, fmtNum(s.match.margin)), h('dt', {}, 'model'), h('dd', {}, s.models.modelId));
     form.threshold.value = s.match.threshold;
     form.margin.value = s.match.margin;
+    if (!report.firstChild) report.append(s.calibrationReport ? h('iframe', { class: 'report', src: `${API}/calibration/report`, title: 'calibration report' })
+      : h('p', { class: 'muted' }, 'No report configured. Run `facegate calibrate --report <dir>` and set console.calibrationReport to that folder.'));
   };
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -285,10 +287,6 @@ function renderCalibration(root) {
       toast(`threshold ${r.before.threshold} → ${r.after.threshold}`);
     } catch (err) { toast(err.message); }
     load();
-  });
-  fetch(`${API}/calibration/report`, { method: 'HEAD' }).then((r) => {
-    report.replaceChildren(r.ok ? h('iframe', { class: 'report', src: `${API}/calibration/report`, title: 'calibration report' })
-      : h('p', { class: 'muted' }, 'No report configured. Run `facegate calibrate --report <dir>` and set console.calibrationReport to that folder.'));
   });
   load();
 }

@@ -37,7 +37,7 @@ export function deviceRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     return {
       site: deps.cfg.site, device: deps.cfg.device, ok: h.ok, camera: h.camera, lastFrameAgeMs: h.lastFrameAgeMs,
       models: deps.models(), gallery: { version: deps.gallery.version, identities: h.identities, encrypted: deps.gallery.encrypted },
-      sync: deps.sync(), match: deps.threshold(), uptimeSec: Math.round(process.uptime()),
+      sync: deps.sync(), match: deps.threshold(), calibrationReport: deps.cfg.console.calibrationReport !== undefined, uptimeSec: Math.round(process.uptime()),
     };
   };
   app.get('/api/v1/status', { config: { scope: 'read' } }, async () => status());
