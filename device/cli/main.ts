@@ -143,6 +143,8 @@ program.command('demo').description('the main job on the embedded default: enrol
   .option('--enroll <dir>', 'enrolment images: <identity>.jpg files or <identity>/ folders')
   .option('--workdir <dir>', 'where the gallery and queue are kept (default: a temp dir)')
   .option('--threshold <t>', 'match threshold (Euclidean)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
+  .option('--no-console', 'do not serve the operator console').option('--console-port <n>', 'console port (default 9465; 0 = any free port)')
+  .option('--stay', 'keep running after the replay until Ctrl-C (default when interactive)').option('--no-stay', 'end with the replay')
   .action((o) => runCli(() => import('./commands/demo.ts'), o));
 
 // Liveness (sdk/liveness): presentation-attack figures on labelled live/attack images.
