@@ -3,6 +3,7 @@
  * from the npm registry, or the user's own), with an embedded MQTT broker, an enrolled gallery,
  * and decisions printed as they are published.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -14,6 +15,7 @@ import { FaceGateError } from '../sdk/errors.ts';
 import { silentLogger, type Logger } from '../sdk/logger.ts';
 import { parseConfig } from './config/load-config.ts';
 import { startDevice, type PublishedDecision } from './run-device.ts';
+import { Credentials, defaultCredentialsPath } from './console/credentials.ts';
 
 const IMAGE = /\.(jpe?g|png|webp)$/i;
 
@@ -28,6 +30,13 @@ export interface DemoOptions {
   fps?: number;
   logger?: Logger;
   onDecision?: (d: PublishedDecision) => void;
+  /**
+   * Serve the operator console (default on) on this port (default 9465; 0 = any free port). A
+   * one-time admin password is generated for the run and handed to `onConsole` with the URL.
+   */
+  console?: { port?: number; onReady?(url: string, password: string): void } | false;
+  /** When given, the device keeps running after the replay until this settles (the console stays up). */
+  stay?: Promise<void>;
 }
 
 export interface DemoSummary {
@@ -37,6 +46,7 @@ export interface DemoSummary {
   decisions: PublishedDecision[];
   receivedOverMqtt: number;
   broker: string;
+  console?: string;
 }
 
 async function enrollmentImages(dir: string): Promise<{ identity: string; image: string }[]> {
@@ -96,6 +106,13 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     await mkdir(camera, { recursive: true });
     for (let n = 1; n <= 6; n++) await symlink(join(photos, `sample${n}.jpg`), join(camera, `sample${n}.jpg`)).catch(() => {});
   }
+  const consoleOn = o.console !== false;
+  let password = '';
+  if (consoleOn) {
+    // A fresh password for each demo run, in the run's own workdir: nothing to remember or leak.
+    password = randomBytes(12).toString('base64url');
+    await (await Credentials.open(defaultCredentialsPath(db))).setAdminPassword(password);
+  }
   const cfg = parseConfig({
     site: 'demo', device: 'door-1',
     camera: { type: 'files', path: camera, fps: o.fps ?? 1, loop: false, repeat: 3 },
@@ -105,9 +122,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     pipeline: { detector: 'mtcnn', embedder: 'mobilefacenet-192', minFaceSize: 40 },
     decision: { votes: 2, window: 3, minInterEyePx: 20, minBlur: 10, cooldownSec: 30 },
     http: { port: 0 },
+    console: { enabled: consoleOn, port: (o.console && o.console.port) ?? 9465 },
   }, 'demo config');
   const decisions: PublishedDecision[] = [];
   const device = await startDevice(cfg, { logger: log, onDecision: (d) => { decisions.push(d); o.onDecision?.(d); } });
+  if (o.console && device.consoleUrl) o.console.onReady?.(device.consoleUrl, password);
   // An ordinary MQTT subscriber, as a site's integration would be.
   const sub = await mqtt.connectAsync(device.brokerUrl, { clientId: 'demo-subscriber' });
   let received = 0;
@@ -115,6 +134,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   await sub.subscribeAsync(`facegate/demo/door-1/decision`, { qos: 1 });
   try {
     await device.ended;
+    if (o.stay) await o.stay;
     // Let the last frame's decisions reach the broker and the subscriber.
     await device.link.flush(5000);
     await new Promise((r) => setTimeout(r, 300));
@@ -122,5 +142,5 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     await device.stop();
     await sub.endAsync();
   }
-  return { workdir, enrolled, frames: Number((await device.metrics.frames.get()).values[0]?.value ?? 0), decisions, receivedOverMqtt: received, broker: device.brokerUrl };
+  return { workdir, enrolled, frames: Number((await device.metrics.frames.get()).values[0]?.value ?? 0), decisions, receivedOverMqtt: received, broker: device.brokerUrl, ...(device.consoleUrl ? { console: device.consoleUrl } : {}) };
 }

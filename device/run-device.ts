@@ -22,10 +22,17 @@ import { createDoor } from './door/door-output.ts';
 import { DeviceMetrics } from './health/metrics.ts';
 import { LiveFigures } from './health/live-figures.ts';
 import { deviceInfo } from './setup/device-info.ts';
-import { startHealthServer } from './health/http-server.ts';
+import { startHealthServer, type HealthSnapshot } from './health/http-server.ts';
 import { FrameLoop, type DecisionRecord, type FrameStats, type MatchOutcome } from './loop/frame-loop.ts';
 import { openLivenessGate } from './loop/liveness-setup.ts';
 import { auditSink, auditedTarget, defaultAuditPath, openAudit } from './audit/device-audit.ts';
+import { Serial } from './loop/serial.ts';
+import { LogRing } from './console/log-ring.ts';
+import { DecisionLog } from './console/decision-log.ts';
+import { LiveHub } from './console/live-hub.ts';
+import { GuidedCapture } from './console/guided-capture.ts';
+import { Credentials, defaultCredentialsPath } from './console/credentials.ts';
+import { startConsole, type ConsoleRoute } from './console/server.ts';
 
 export interface RunningDevice {
   readonly pipeline: Pipeline;
@@ -35,6 +42,10 @@ export interface RunningDevice {
   readonly metrics: DeviceMetrics;
   readonly brokerUrl: string;
   readonly httpPort: number;
+  /** The operator console's address when `console.enabled`. */
+  readonly consoleUrl?: string;
+  /** The console's routes (tests). */
+  consoleRoutes?(): readonly ConsoleRoute[];
   /** Resolves when a finite source (files without loop) has played out. */
   readonly ended: Promise<void>;
   stop(): Promise<void>;
@@ -68,7 +79,9 @@ export interface DeviceHooks {
 }
 
 export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Promise<RunningDevice> {
-  const logger = opts.logger ?? silentLogger;
+  // The console's Device page shows recent log lines; without a console nothing is kept.
+  const logs = cfg.console.enabled ? new LogRing(opts.logger ?? silentLogger) : undefined;
+  const logger = logs?.logger ?? opts.logger ?? silentLogger;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   const undo = async () => {
     for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => {});
@@ -153,23 +166,38 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     if (liveness) cleanups.push(() => liveness.scorer.release());
     metrics.livenessEnabled.set(liveness ? 1 : 0);
 
+    // One object swapped whole by the console's "apply threshold": a match sees the old pair or the new one.
+    let matchSettings = { threshold: cfg.match.threshold, margin: cfg.match.margin };
     const match = (embedding: Float32Array): MatchOutcome => {
-      const d = decide(gallery.search(embedding, 10, { threshold: cfg.match.threshold }), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
+      const { threshold, margin } = matchSettings;
+      const d = decide(gallery.search(embedding, 10, { threshold }), { threshold, margin, now: Date.now() });
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
+    const serial = new Serial();
+    const decisionLog = cfg.console.enabled ? new DecisionLog() : undefined;
+    const hub = cfg.console.enabled ? new LiveHub({ fps: cfg.console.liveFps, nameOf: (id) => gallery.get(id)?.name ?? null, logger }) : undefined;
+    const loopOptions = { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery };
     const tracker = pipeline.detector instanceof MtcnnDetector ? pipeline.detector : null;
     const loop = new FrameLoop({
-      source, metrics, logger, door, match, liveness: liveness?.scorer,
-      detect: async (frame) => (await pipeline.detect({ ...frame, format: 'rgb' })).faces,
+      source, metrics, logger, door, match, liveness: liveness?.scorer, tap: hub,
+      // Serialised with the console's uploads: one ORT session runs one request at a time.
+      detect: (frame) => serial.run(async () => (await pipeline.detect({ ...frame, format: 'rgb' })).faces),
       // Track-guided detection where the detector has a pass cheaper than the full one (MTCNN).
-      detectAround: tracker ? (frame, boxes) => tracker.detectAround(frame, boxes) : undefined,
-      embed: (frame, faces) => pipeline.embedFaces(frame, faces),
+      detectAround: tracker ? (frame, boxes) => serial.run(() => tracker.detectAround(frame, boxes)) : undefined,
+      embed: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
       publish: (d) => {
         const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type });
         opts.onDecision?.({ ...d, id });
         if (d.reason === PRESENTATION_ATTACK) {
           live.attack();
           link.publishEvent('presentation_attack', { decision_id: id, track: d.track, liveness: d.liveness ?? null });
+        }
+        if (decisionLog && hub) {
+          const e = decisionLog.add({
+            id, at: new Date().toISOString(), decision: d.decision, identity: d.identity, name: d.identity ? gallery.get(d.identity)?.name ?? null : null,
+            distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, reason: d.reason ?? null, liveness: d.liveness ?? null, latencyMs: d.latencyMs,
+          });
+          hub.send('decision', e);
         }
         record?.('decision', {
           id, decision: d.decision, identity: d.identity === null ? null : audit!.identity(d.identity),
@@ -182,20 +210,60 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         live.frame(Date.now(), latencyMs);
         opts.onFrameDone?.(latencyMs, faces, stats);
       },
-    }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery });
+    }, loopOptions);
 
     const ended = new Promise<void>((resolve) => source.on('state', (s) => {
       link.setCamera(cameraState(s));
       if (s === 'ended') resolve();
     }));
-    const health = await startHealthServer({
-      host: cfg.http.host, port: cfg.http.port, metrics,
-      health: () => {
-        const age = loop.lastFrameAt === null ? null : Date.now() - loop.lastFrameAt;
-        return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued };
-      },
-    });
+    const healthSnapshot = (): HealthSnapshot => {
+      const age = loop.lastFrameAt === null ? null : Date.now() - loop.lastFrameAt;
+      return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued };
+    };
+    const health = await startHealthServer({ host: cfg.http.host, port: cfg.http.port, metrics, health: healthSnapshot });
     cleanups.push(() => health.close());
+
+    let consoleUrl: string | undefined;
+    let consoleRoutes: (() => readonly ConsoleRoute[]) | undefined;
+    if (logs && decisionLog && hub) {
+      const credentials = await Credentials.open(cfg.console.credentials ?? defaultCredentialsPath(cfg.gallery.db));
+      const audited = (kind: string, fields: Parameters<NonNullable<typeof record>>[1]) => record?.(kind, fields);
+      const capture = new GuidedCapture({
+        embed: async (frame, face) => (await serial.run(() => pipeline.embedFaces(frame, [face])))[0],
+        liveness: liveness ? { score: (frame, face) => serial.run(() => liveness.scorer.score(frame, face)), threshold: liveness.options.threshold } : undefined,
+        enrol: async (id, name, embeddings) => {
+          const r = gallery.enroll(id, embeddings, { source: 'console-capture', ...(name ? { name } : {}) });
+          audited('console-capture-enrol', { identity: audit ? audit.identity(id) : id, templates: r.templateIds.length, created: r.created });
+          return { templates: r.templateIds.length };
+        },
+        minInterEyePx: cfg.decision.minInterEyePx, minBlur: cfg.decision.minBlur,
+        onChange: (state) => hub.send('capture', state),
+      });
+      hub.addListener(capture);
+      const con = await startConsole({
+        cfg, gallery, metrics, logs, decisions: decisionLog, hub, capture, credentials, match,
+        pipeline: {
+          modelId: pipeline.modelId,
+          detect: (image) => serial.run(() => pipeline.detect(image)),
+          analyze: (image) => serial.run(() => pipeline.analyze(image)),
+          embedFaces: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
+        },
+        threshold: () => matchSettings,
+        setThreshold: (threshold, margin) => {
+          matchSettings = { threshold, margin: margin ?? matchSettings.margin };
+          loopOptions.threshold = threshold; // what decisions report from now on
+        },
+        health: healthSnapshot,
+        sync: () => ({ broker: link.connected ? 'connected' : 'disconnected', queued: link.queued, galleryVersion: gallery.version, enrollmentSync: !!publicKeys }),
+        models: () => ({ modelId: pipeline.modelId, detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, precision: cfg.runtime.precision, providers: cfg.runtime.providers, liveness: liveness ? cfg.liveness.model : null }),
+        audit: audited,
+        auditIdentity: (id) => (audit ? audit.identity(id) : id),
+      });
+      cleanups.push(() => con.close());
+      consoleUrl = con.url;
+      consoleRoutes = () => con.routes;
+      logger.info('console listening', { url: con.url, admin: credentials.hasAdmin ? 'set' : 'not set (facegate console passwd)' });
+    }
     const gauges = setInterval(() => {
       metrics.queueDepth.set(link.queued);
       metrics.gallerySize.set(gallery.stats().identities);
@@ -209,7 +277,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     logger.info('device running', { site: cfg.site, device: cfg.device, model: pipeline.modelId, broker: redactUrl(broker.url), http: `${cfg.http.host}:${health.port}` });
     let stopping: Promise<void> | undefined;
     return {
-      pipeline, gallery, link, loop, metrics, brokerUrl: broker.url, httpPort: health.port, ended,
+      pipeline, gallery, link, loop, metrics, brokerUrl: broker.url, httpPort: health.port, consoleUrl, consoleRoutes, ended,
       stop: () => (stopping ??= (async () => {
         await loop.stop();
         record?.('device-stop', {});

@@ -27,7 +27,11 @@ export type FaceGateErrorCode =
   | 'FG_SOURCE'
   | 'FG_CLI_USAGE'
   | 'FG_CALIBRATION'
-  | 'FG_AUDIT';
+  | 'FG_AUDIT'
+  // Console / API (device/console): no or bad credentials; credentials without the right; too many tries.
+  | 'FG_UNAUTHORIZED'
+  | 'FG_FORBIDDEN'
+  | 'FG_RATE_LIMITED';
 
 export class FaceGateError extends Error {
   readonly code: FaceGateErrorCode;

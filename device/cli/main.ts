@@ -134,11 +134,20 @@ program.command('run').description('run the door terminal: camera -> detect -> a
   .requiredOption('--config <file>', 'device config (YAML or JSON); see device/facegate.example.yaml')
   .option('--check', 'validate the config and exit').option('--json', 'JSON output')
   .action((o) => runCli(() => import('./commands/run.ts'), o));
+program.command('console').description('operator console credentials: `console passwd` (admin password from stdin, scrypt), `console token create|list|revoke`')
+  .argument('<what>', 'passwd | token').argument('[sub]', 'for token: create | list | revoke')
+  .requiredOption('--config <file>', 'device config (names the credentials file)')
+  .option('--user <name>', 'admin user name (default admin)').option('--generate', 'passwd: generate a random password and print it')
+  .option('--name <name>', 'token create: a label').option('--scope <scope>', 'token create: read | enrol | admin').option('--id <id>', 'token revoke: the token id')
+  .option('--json', 'print JSON')
+  .action((what: string, sub: string | undefined, o) => runCli(() => import('./commands/console.ts'), o, sub ? [what, sub] : [what]));
 program.command('demo').description('the main job on the embedded default: enrol demo photos, replay them as a camera, print and publish decisions')
   .option('--path <dir>', 'images replayed as the camera (default: the face-api demo photos)')
   .option('--enroll <dir>', 'enrolment images: <identity>.jpg files or <identity>/ folders')
   .option('--workdir <dir>', 'where the gallery and queue are kept (default: a temp dir)')
   .option('--threshold <t>', 'match threshold (Euclidean)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
+  .option('--no-console', 'do not serve the operator console').option('--console-port <n>', 'console port (default 9465; 0 = any free port)')
+  .option('--stay', 'keep running after the replay until Ctrl-C (default when interactive)').option('--no-stay', 'end with the replay')
   .action((o) => runCli(() => import('./commands/demo.ts'), o));
 
 // Liveness (sdk/liveness): presentation-attack figures on labelled live/attack images.

@@ -132,7 +132,33 @@ export const configSchema = z.object({
   }).strict().default({ enabled: true }),
   http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).strict()
     .default({ host: '127.0.0.1', port: 9464 }),
+  /**
+   * Operator console and REST API (docs/console.md). Loopback only unless `tls` is given; a
+   * non-loopback bind also needs an admin password (`facegate console passwd`), checked at start.
+   * `credentials`: admin password hash and API token hashes; default console-credentials.json
+   * beside the gallery directory.
+   */
+  console: z.object({
+    /** Off unless asked for: an upgrade never opens a new port on its own. */
+    enabled: z.boolean().default(false),
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(9465),
+    tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    credentials: z.string().min(1).optional(),
+    /** Live view frame rate cap (frames are encoded only while a client watches). */
+    liveFps: z.number().positive().max(10).default(5),
+    maxUploadBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(10 * 1024 * 1024),
+    maxUploadPixels: z.number().int().min(10_000).max(50_000_000).default(25_000_000),
+    /** Calibration report folder (index.html) the console shows; e.g. `facegate calibrate --report` output. */
+    calibrationReport: z.string().min(1).optional(),
+  }).strict().refine((c) => c.tls !== undefined || isLoopbackHost(c.host), { message: 'binding the console to a non-loopback address requires tls.cert and tls.key', path: ['host'] })
+    .default({ enabled: false, host: '127.0.0.1', port: 9465, liveFps: 5, maxUploadBytes: 10 * 1024 * 1024, maxUploadPixels: 25_000_000 }),
 }).strict();
+
+/** 127.0.0.0/8, ::1 and localhost: the addresses the console may bind without TLS. */
+export function isLoopbackHost(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/.test(host);
+}
 
 export type DeviceConfig = z.infer<typeof configSchema>;
 export type CameraConfig = DeviceConfig['camera'];

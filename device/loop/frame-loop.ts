@@ -70,6 +70,27 @@ export interface FrameStats {
   cpuMs: number;
 }
 
+/** One face of a processed frame as the live view and guided capture see it. */
+export interface TappedFace extends DetectedFace {
+  track: number;
+  /** Identity this frame's match voted for (null: none, or the face was not usable). */
+  identity: string | null;
+  distance: number | null;
+  /** Latest liveness score of the track (null: not scored). */
+  liveness: number | null;
+  decided: boolean;
+}
+
+/**
+ * Read-only view of processed frames for the console. `watching` is read once per frame; the
+ * face summary is built and `frame` called only while it is true, so a closed console costs a
+ * property read. `frame` must not keep `frame.data` past the call (the source may reuse it).
+ */
+export interface FrameTap {
+  readonly watching: boolean;
+  frame(frame: Frame, faces: TappedFace[], capturedAt: number): void;
+}
+
 export interface LoopPorts {
   source: CameraSource;
   /** Detections of a frame, highest score first. */
@@ -93,6 +114,7 @@ export interface LoopPorts {
   event<K extends 'bad_frame' | 'camera_lost' | 'error'>(kind: K, detail: DeviceEventFields[K]): void;
   /** Called after each processed frame with capture-to-done latency (benchmarks, tests). */
   onFrameDone?(latencyMs: number, faces: number, stats: FrameStats): void;
+  tap?: FrameTap;
 }
 
 export interface LoopOptions {
@@ -310,6 +332,13 @@ export class FrameLoop {
       } else {
         await this.#decide({ decision: 'grant', identity: a.identity, distance: a.distance, liveness: a.liveness?.score, track: track.id, frames: a.frames }, capturedAt);
       }
+    }
+    if (this.ports.tap?.watching) {
+      this.ports.tap.frame(frame, detected.map((f, i) => {
+        const vote = items[i].observation.vote;
+        const scores = this.#liveness.get(tracks[i]);
+        return { ...f, track: tracks[i].id, identity: vote?.identity ?? null, distance: vote ? vote.distance : null, liveness: scores?.length ? scores[scores.length - 1] : null, decided: tracks[i].decided };
+      }), capturedAt);
     }
     this.lastFrameAt = Date.now();
     metrics.frameDone(this.lastFrameAt);

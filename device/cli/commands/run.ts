@@ -1,16 +1,9 @@
 import { loadConfig } from '../../config/load-config.ts';
+export { redactConfig } from '../../config/redact-config.ts';
 import { startDevice } from '../../run-device.ts';
 import { preflightConfig } from '../../config/preflight.ts';
 import { stderrLogger } from '../../../sdk/logger.ts';
-import { redactUrl } from '../../../sdk/mqtt/status-message.ts';
-import type { DeviceConfig } from '../../config/schema.ts';
-
-/** The config as printed: the MQTT password and URL credentials never reach stdout. */
-export function redactConfig(cfg: DeviceConfig): DeviceConfig {
-  const mqtt = { ...cfg.mqtt, ...(cfg.mqtt.password !== undefined ? { password: '***' } : {}), ...(cfg.mqtt.url ? { url: redactUrl(cfg.mqtt.url) } : {}) };
-  const camera = cfg.camera.type === 'stream' ? { ...cfg.camera, url: redactUrl(cfg.camera.url) } : cfg.camera;
-  return { ...cfg, mqtt, camera };
-}
+import { redactConfig } from '../../config/redact-config.ts';
 
 /** `facegate run --config <file>`: the door terminal daemon. Decisions go to stdout as JSON lines. */
 export default async function run(opts: { config: string; check?: boolean; json?: boolean }): Promise<number> {
