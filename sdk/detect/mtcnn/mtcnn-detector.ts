@@ -14,6 +14,11 @@ import { pnetCandidates, type PnetCandidate } from './pnet-decode.ts';
 export interface MtcnnOptions {
   /** Smallest face to find, px (default 20; a door camera can use 80 and run far faster). */
   minFaceSize?: number;
+  /**
+   * Largest face to find, px (default: no limit). Pyramid levels for larger faces are skipped; a
+   * face up to 1/factor (1.41x) larger than this may still be found.
+   */
+  maxFaceSize?: number;
   /** P-Net, R-Net, O-Net score thresholds (default 0.6, 0.7, 0.7 as in the paper). */
   thresholds?: [number, number, number];
   /** Pyramid scale step (default 0.709 = 1/sqrt(2)). */
@@ -63,6 +68,7 @@ interface Scored extends ScoredBox {
 export class MtcnnDetector implements Detector {
   readonly id = 'mtcnn';
   readonly minFaceSize: number;
+  readonly maxFaceSize: number;
   readonly thresholds: [number, number, number];
   readonly factor: number;
   lastStats: MtcnnStats | null = null;
@@ -75,13 +81,14 @@ export class MtcnnDetector implements Detector {
     this.#rnet = rnet;
     this.#onet = onet;
     this.minFaceSize = opts.minFaceSize ?? 20;
+    this.maxFaceSize = opts.maxFaceSize ?? Infinity;
     this.thresholds = opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS;
     this.factor = opts.factor ?? 0.709;
-    validate(this.minFaceSize, this.thresholds, this.factor);
+    validate(this.minFaceSize, this.thresholds, this.factor, this.maxFaceSize);
   }
 
   static async create(pack: ModelPack, opts: MtcnnOptions = {}): Promise<MtcnnDetector> {
-    validate(opts.minFaceSize ?? 20, opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS, opts.factor ?? 0.709);
+    validate(opts.minFaceSize ?? 20, opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS, opts.factor ?? 0.709, opts.maxFaceSize);
     const load = { providers: opts.providers, logger: opts.logger };
     const nets = await Promise.all(['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'].map((id) => pack.load(id, load)));
     for (const [net, key] of [[nets[0], 'prob'], [nets[0], 'reg'], [nets[1], 'prob'], [nets[1], 'reg'], [nets[2], 'prob'], [nets[2], 'reg'], [nets[2], 'landmarks']] as const) {
@@ -172,7 +179,7 @@ export class MtcnnDetector implements Detector {
     const probName = outputName(entry, 'prob');
     const regName = outputName(entry, 'reg');
     const all: PnetCandidate[] = [];
-    const scales = pyramidScales(frame.width, frame.height, minFace, this.factor);
+    const scales = pyramidScales(frame.width, frame.height, minFace, this.factor, 12, Math.max(minFace, this.maxFaceSize));
     stats.scales = scales.length;
     for (const s of scales) {
       const ws = Math.ceil(frame.width * s);
@@ -219,9 +226,10 @@ export class MtcnnDetector implements Detector {
   }
 }
 
-function validate(minFace: number, thresholds: readonly number[], factor: number): void {
+function validate(minFace: number, thresholds: readonly number[], factor: number, maxFace = Infinity): void {
   const problems: string[] = [];
   if (!(minFace >= 12)) problems.push(`minFaceSize must be >= 12 px, got ${minFace}`);
+  if (!(maxFace >= minFace)) problems.push(`maxFaceSize must be >= minFaceSize (${minFace} px), got ${maxFace}`);
   if (thresholds.length !== 3 || thresholds.some((t) => !(t >= 0 && t <= 1))) {
     problems.push(`thresholds must be three numbers in [0, 1], got [${thresholds.join(', ')}]`);
   }
