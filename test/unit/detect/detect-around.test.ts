@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MtcnnDetector } from '../../../sdk/detect/mtcnn/mtcnn-detector.ts';
+import { FaceGateError } from '../../../sdk/errors.ts';
 import { boxToCorners, overlap } from '../../../sdk/detect/box-math.ts';
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
 import { openPack } from '../../../sdk/pipeline/create-detector.ts';
@@ -41,4 +42,9 @@ test('mtcnn detectAround re-finds the faces of the full pass from moved hints, a
   } finally {
     await det.release();
   }
+});
+
+test('mtcnn maxFaceSize below minFaceSize is FG_CONFIG_INVALID before any model loads', { skip }, async () => {
+  await assert.rejects(MtcnnDetector.create(await openPack(), { minFaceSize: 60, maxFaceSize: 40 }),
+    (e: unknown) => e instanceof FaceGateError && e.code === 'FG_CONFIG_INVALID' && /maxFaceSize must be >= minFaceSize \(60 px\), got 40/.test(e.message));
 });
