@@ -9,7 +9,6 @@ import { FaceGateError, errorMessage } from '../sdk/errors.ts';
 import { silentLogger, type Logger } from '../sdk/logger.ts';
 import { loadFrame } from '../sdk/image/index.ts';
 import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
-import { MtcnnDetector } from '../sdk/detect/index.ts';
 import { Gallery } from '../sdk/gallery/index.ts';
 import { loadSiteKey } from '../sdk/security/site-key.ts';
 import { decide } from '../sdk/match/decide.ts';
@@ -77,7 +76,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const galleryKey = loadSiteKey({ keyFile: cfg.gallery.keyFile });
     const pipeline = await createPipeline({
       detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize,
-      providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,
+      trackGuided: (opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery) > 1, providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,
     });
     cleanups.push(() => pipeline.release());
     const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger, key: galleryKey });
@@ -129,12 +128,11 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       const d = decide(gallery.search(embedding, 10, { threshold: cfg.match.threshold }), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
-    const tracker = pipeline.detector instanceof MtcnnDetector ? pipeline.detector : null;
     const loop = new FrameLoop({
       source, metrics, logger, door, match, liveness: liveness?.scorer,
       detect: async (frame) => (await pipeline.detect({ ...frame, format: 'rgb' })).faces,
-      // Track-guided detection where the detector has a pass cheaper than the full one (MTCNN).
-      detectAround: tracker ? (frame, boxes) => tracker.detectAround(frame, boxes) : undefined,
+      // Track-guided detection: between full passes, O-Net re-finds the live tracks' faces.
+      detectAround: pipeline.detectAround,
       embed: (frame, faces) => pipeline.embedFaces(frame, faces),
       publish: (d) => {
         const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type });
