@@ -9,7 +9,6 @@ import { FaceGateError, errorMessage } from '../sdk/errors.ts';
 import { silentLogger, type Logger } from '../sdk/logger.ts';
 import { loadFrame } from '../sdk/image/index.ts';
 import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
-import { MtcnnDetector } from '../sdk/detect/index.ts';
 import { Gallery } from '../sdk/gallery/index.ts';
 import { loadSiteKey } from '../sdk/security/site-key.ts';
 import { decide } from '../sdk/match/decide.ts';
@@ -93,7 +92,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     await preflightConfig(cfg);
     const pipeline = await createPipeline({
       detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize,
-      providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,
+      trackGuided: (opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery) > 1, providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,
     });
     cleanups.push(() => pipeline.release());
     const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger, key: galleryKey });
@@ -177,13 +176,13 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const decisionLog = cfg.console.enabled ? new DecisionLog() : undefined;
     const hub = cfg.console.enabled ? new LiveHub({ fps: cfg.console.liveFps, nameOf: (id) => gallery.get(id)?.name ?? null, logger }) : undefined;
     const loopOptions = { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery };
-    const tracker = pipeline.detector instanceof MtcnnDetector ? pipeline.detector : null;
+    const detectAround = pipeline.detectAround;
     const loop = new FrameLoop({
       source, metrics, logger, door, match, liveness: liveness?.scorer, tap: hub,
       // Serialised with the console's uploads: one ORT session runs one request at a time.
       detect: (frame) => serial.run(async () => (await pipeline.detect({ ...frame, format: 'rgb' })).faces),
-      // Track-guided detection where the detector has a pass cheaper than the full one (MTCNN).
-      detectAround: tracker ? (frame, boxes) => serial.run(() => tracker.detectAround(frame, boxes)) : undefined,
+      // Track-guided detection: between full passes, O-Net re-finds the live tracks' faces.
+      detectAround: detectAround ? (frame, boxes) => serial.run(() => detectAround(frame, boxes)) : undefined,
       embed: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
       publish: (d) => {
         const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type });

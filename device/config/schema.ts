@@ -74,8 +74,8 @@ export const configSchema = z.object({
     flip: z.boolean().default(false),
     minFaceSize: z.number().int().min(12).max(1000).default(60),
     /**
-     * MTCNN: search the whole frame at least every this many frames, in between only around the
-     * live tracks (1 = whole frame every frame). RFB always searches the whole frame.
+     * Search the whole frame at least every this many frames, in between only around the live
+     * tracks with MTCNN's O-Net (RFB loads it for that); 1 = the whole frame every frame.
      */
     fullDetectEvery: z.number().int().min(1).max(100).default(5),
   }).strict().default({ detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false, minFaceSize: 60, fullDetectEvery: 5 }),

@@ -109,15 +109,16 @@ export function padWindow(rect: Box, width: number, height: number): { src: Box;
 
 /**
  * Pyramid scales for a sliding 12 px cell: the first maps `minFace` px to 12 px, each next one is
- * `factor` smaller, while the shorter image side still covers at least one cell.
+ * `factor` smaller, while the shorter image side still covers at least one cell and the cell
+ * stands for a face no larger than `maxFace` px (a door camera knows how close a face can get).
  */
-export function pyramidScales(width: number, height: number, minFace: number, factor = 0.709, cell = 12): number[] {
+export function pyramidScales(width: number, height: number, minFace: number, factor = 0.709, cell = 12, maxFace = Infinity): number[] {
   if (!(minFace > 0) || !(factor > 0 && factor < 1)) return [];
   const m = cell / minFace;
   const scales: number[] = [];
   let side = Math.min(width, height) * m;
   let s = m;
-  while (side >= cell) {
+  while (side >= cell && cell / s <= maxFace) {
     scales.push(s);
     s *= factor;
     side *= factor;

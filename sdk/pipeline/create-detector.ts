@@ -1,11 +1,12 @@
 import { FaceGateError, isFaceGateError } from '../errors.ts';
 import { MtcnnDetector } from '../detect/mtcnn/mtcnn-detector.ts';
 import { RfbDetector } from '../detect/rfb/rfb-detector.ts';
+import { OnetAround } from '../detect/mtcnn/onet-refine.ts';
 import type { Logger } from '../logger.ts';
 import { ModelPack, type PackDefaults } from '../runtime/pack.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
-import type { DetectedFace, Detector, Frame } from '../types.ts';
+import type { Box, DetectedFace, Detector, Frame } from '../types.ts';
 import { PACK_DIR } from '../../models/paths.ts';
 
 export type DetectorKind = 'mtcnn' | 'rfb';
@@ -24,6 +25,11 @@ export interface DetectorConfig {
   rfbThreshold?: number;
   /** ORT intra-op threads per session (default 1). */
   threads?: number;
+  /**
+   * Offer detectAround (track-guided detection): MTCNN has it built in; RFB loads MTCNN's O-Net
+   * for it (default false: still-image callers never need it).
+   */
+  trackGuided?: boolean;
   logger?: Logger;
 }
 
@@ -35,6 +41,10 @@ export interface DetectorHandle {
   detector: Detector;
   /** The same detector at lower thresholds. */
   detectLow(frame: Frame): Promise<DetectedFace[]>;
+  /** Faces near the given boxes only (MTCNN's O-Net on a few windows each); with `trackGuided`. */
+  detectAround?(frame: Frame, hints: readonly Box[]): Promise<DetectedFace[]>;
+  /** Releases what the handle loaded beside the detector (RFB's O-Net). */
+  releaseExtras(): Promise<void>;
 }
 
 /** Opens the model pack (models/pack unless FACEGATE_MODELS_DIR or `dir` says otherwise). */
@@ -53,10 +63,27 @@ export async function createDetector(config: DetectorConfig = {}, pack?: ModelPa
       const det = await MtcnnDetector.create(p, {
         minFaceSize: config.minFaceSize, thresholds: config.mtcnnThresholds, providers: config.providers, logger: config.logger,
       });
-      return { detector: det, detectLow: (f) => det.detect(f, { thresholds: FALLBACK_MTCNN_THRESHOLDS }) };
+      return {
+        detector: det, detectLow: (f) => det.detect(f, { thresholds: FALLBACK_MTCNN_THRESHOLDS }),
+        ...(config.trackGuided ? { detectAround: (f: Frame, hints: readonly Box[]) => det.detectAround(f, hints) } : {}),
+        releaseExtras: async () => {},
+      };
     }
     const det = await RfbDetector.create(p, { scoreThreshold: config.rfbThreshold, providers: config.providers, logger: config.logger });
-    return { detector: det, detectLow: (f) => det.detect(f, { scoreThreshold: FALLBACK_RFB_THRESHOLD }) };
+    let around: OnetAround | undefined;
+    if (config.trackGuided) {
+      try {
+        around = new OnetAround(await p.load('mtcnn-onet', { providers: config.providers, logger: config.logger }));
+      } catch (e) {
+        await det.release();
+        throw e;
+      }
+    }
+    return {
+      detector: det, detectLow: (f) => det.detect(f, { scoreThreshold: FALLBACK_RFB_THRESHOLD }),
+      ...(around ? { detectAround: (f: Frame, hints: readonly Box[]) => around.detectAround(f, hints) } : {}),
+      releaseExtras: async () => { await around?.release(); },
+    };
   } catch (e) {
     throw explainMissing(e, kind === 'mtcnn' ? 'detector "mtcnn"' : 'detector "rfb"', kind === 'mtcnn' ? 'detector: "rfb"' : null);
   }

@@ -5,7 +5,7 @@ import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
-import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder, Frame } from '../types.ts';
+import type { AnalyzedFace, AnalyzeResult, Box, DetectedFace, Detector, Embedder, Frame } from '../types.ts';
 import { centreCropFace } from './centre-crop.ts';
 import { createDetector, explainMissing, openPack, type DetectorKind } from './create-detector.ts';
 import { mostCentralFace } from './face-choice.ts';
@@ -29,6 +29,8 @@ export interface PipelineConfig {
   maxPixels?: number;
   /** ORT intra-op threads per session (default 1: several sessions share a 2-core terminal). */
   threads?: number;
+  /** Offer detectAround for video (track-guided detection; RFB then loads MTCNN's O-Net too). */
+  trackGuided?: boolean;
   logger?: Logger;
 }
 
@@ -58,6 +60,8 @@ export interface Pipeline {
   analyze(input: ImageInput, opts?: AnalyzeOptions): Promise<AnalyzeResult & { fallback?: FallbackUsed }>;
   /** Decode + detect only (no fallback): analyze() without the embedding half. */
   detect(input: ImageInput): Promise<DetectResult>;
+  /** Faces near the given boxes only (a video's live tracks); present with `trackGuided`. */
+  detectAround?(frame: Frame, hints: readonly Box[]): Promise<DetectedFace[]>;
   /**
    * The embedding half of analyze(): aligns and embeds the given faces of a decoded frame and
    * measures their quality, exactly as analyze() does. Lets a caller (the device loop) embed
@@ -79,7 +83,7 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
   try {
     embedder = await OnnxEmbedder.create(pack, embedderId, { flip: config.flip, providers: config.providers, logger: config.logger });
   } catch (e) {
-    await det.detector.release();
+    await Promise.all([det.detector.release(), det.releaseExtras()]);
     const other = EMBEDDER_IDS.find((id) => id !== embedderId);
     throw explainMissing(e, `embedder "${embedderId}"`, `embedder: "${other}"`);
   }
@@ -108,6 +112,7 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
     modelId: embedder.modelId,
     detect,
     embedFaces,
+    ...(det.detectAround ? { detectAround: det.detectAround } : {}),
 
     async analyze(input, opts = {}) {
       const d = await detect(input);
@@ -144,7 +149,7 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
     },
 
     async release() {
-      await Promise.all([det.detector.release(), embedder.release()]);
+      await Promise.all([det.detector.release(), det.releaseExtras(), embedder.release()]);
     },
   };
 }

@@ -6,8 +6,9 @@
  *   door-sized).
  * - lfw-dev: share of images (each holds one centred face, ~110 px) with a detection that
  *   contains the image centre.
- * - around: for every face the full pass found, detectAround() from a hint moved by 10% of its
- *   width and grown 10% (a face between two frames) re-finds it at IoU >= 0.5.
+ * - around: for every face the full pass found, detectAround() (MTCNN's O-Net, also for RFB) from
+ *   a hint moved by 5% of its width and grown 10% (a face between two frames) re-finds it at
+ *   IoU >= 0.5.
  * Run: `npx tsx test/bench/door-detection.ts [--min-faces 60,80] [--lfw 500] [--no-rfb] [--json]`
  */
 import { existsSync } from 'node:fs';
@@ -15,11 +16,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { boxToCorners, overlap } from '../../sdk/detect/box-math.ts';
-import { MtcnnDetector } from '../../sdk/detect/mtcnn/mtcnn-detector.ts';
 import { loadFrame } from '../../sdk/image/load-frame.ts';
-import { createDetector, openPack, type DetectorConfig } from '../../sdk/pipeline/create-detector.ts';
+import { createDetector, openPack, type DetectorConfig, type DetectorHandle } from '../../sdk/pipeline/create-detector.ts';
 import { evenSubset, loadPairsCsv } from '../../calibration/pairs.ts';
-import type { Box, DetectedFace, Detector, Frame } from '../../sdk/types.ts';
+import type { Box, DetectedFace, Frame } from '../../sdk/types.ts';
 import { DATA_DIR } from '../helpers/pack.ts';
 import { dlibPascalBoxes, matchDetections } from '../helpers/detection-eval.ts';
 import { round } from './stats.ts';
@@ -48,12 +48,12 @@ const frac = (a: number, n: number) => `${a}/${n} = ${round(a / Math.max(1, n), 
 const rows: Record<string, unknown>[] = [];
 const around = { tried: 0, found: 0 };
 
-async function evaluate(name: string, detector: Detector, minFace: number): Promise<void> {
+async function evaluate(name: string, { detector, detectAround }: DetectorHandle, minFace: number): Promise<void> {
   let tp = 0, n = 0, tp2 = 0, n2 = 0, fp2 = 0;
   const aroundOf = async (frame: Frame, faces: DetectedFace[]) => {
-    if (!(detector instanceof MtcnnDetector)) return;
+    if (!detectAround) return;
     for (const f of faces) {
-      const again = await detector.detectAround(frame, [moved(f.box)]);
+      const again = await detectAround(frame, [moved(f.box)]);
       around.tried++;
       if (again.some((g) => overlap(boxToCorners(g.box), boxToCorners(f.box)) >= 0.5)) around.found++;
     }
@@ -86,17 +86,21 @@ async function evaluate(name: string, detector: Detector, minFace: number): Prom
 
 const pack = await openPack(undefined, { precision: 'auto', intraOpThreads: 1 });
 for (const minFace of minFaces) {
-  const config: DetectorConfig = { detector: 'mtcnn', minFaceSize: minFace };
-  const { detector } = await createDetector(config, pack);
+  const config: DetectorConfig = { detector: 'mtcnn', minFaceSize: minFace, trackGuided: true };
+  const handle = await createDetector(config, pack);
   around.tried = around.found = 0;
-  await evaluate('mtcnn', detector, minFace);
+  await evaluate('mtcnn', handle, minFace);
   rows.at(-1)!.around_refound = frac(around.found, around.tried);
-  await detector.release();
+  await handle.detector.release();
 }
 if (!values['no-rfb']) {
-  const { detector } = await createDetector({ detector: 'rfb' }, pack);
-  for (const minFace of minFaces) await evaluate('rfb', detector, minFace);
-  await detector.release();
+  const handle = await createDetector({ detector: 'rfb', trackGuided: true }, pack);
+  for (const [k, minFace] of minFaces.entries()) {
+    around.tried = around.found = 0;
+    await evaluate('rfb', { ...handle, detectAround: k === 0 ? handle.detectAround : undefined }, minFace);
+    if (k === 0) rows.at(-1)!.around_refound = frac(around.found, around.tried);
+  }
+  await Promise.all([handle.detector.release(), handle.releaseExtras()]);
 }
 if (values.json) console.log(JSON.stringify(rows));
 else console.table(rows);

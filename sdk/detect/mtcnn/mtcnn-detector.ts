@@ -2,18 +2,23 @@ import * as ort from 'onnxruntime-node';
 import { FaceGateError } from '../../errors.ts';
 import { MipChain } from '../../image/resample.ts';
 import { tensorDims, tensorTarget } from '../../image/tensor-target.ts';
-import type { Preprocess } from '../../runtime/model-types.ts';
-import { inputName, outputName, runBatched } from '../../runtime/model-io.ts';
+import { inputName, outputName } from '../../runtime/model-io.ts';
 import type { LoadedModel, ModelPack } from '../../runtime/pack.ts';
 import type { ExecutionProvider } from '../../runtime/session.ts';
 import type { Logger } from '../../logger.ts';
-import type { Box, DetectedFace, Detector, Frame, Landmarks5 } from '../../types.ts';
-import { boxToCorners, cornersToBox, nms, scaleBox, pyramidScales, regressBox, squareBox, type ScoredBox } from '../box-math.ts';
+import type { Box, DetectedFace, Detector, Frame } from '../../types.ts';
+import { nms, pyramidScales, regressBox, squareBox, type ScoredBox } from '../box-math.ts';
+import { aroundWindows, onetFaces, refineBoxes } from './onet-refine.ts';
 import { pnetCandidates, type PnetCandidate } from './pnet-decode.ts';
 
 export interface MtcnnOptions {
   /** Smallest face to find, px (default 20; a door camera can use 80 and run far faster). */
   minFaceSize?: number;
+  /**
+   * Largest face to find, px (default: no limit). Pyramid levels for larger faces are skipped; a
+   * face up to 1/factor (1.41x) larger than this may still be found.
+   */
+  maxFaceSize?: number;
   /** P-Net, R-Net, O-Net score thresholds (default 0.6, 0.7, 0.7 as in the paper). */
   thresholds?: [number, number, number];
   /** Pyramid scale step (default 0.709 = 1/sqrt(2)). */
@@ -38,23 +43,13 @@ export interface MtcnnStats {
   onetBoxes: number;
 }
 
-/**
- * O-Net windows tried around each hint of detectAround(): the hint squared, and grown by this
- * factor about its centre, so a face that moved or grew since the hint still lies inside one.
- */
-export const AROUND_GROWTH = 1.3;
 
 export const MTCNN_DEFAULT_THRESHOLDS: [number, number, number] = [0.6, 0.7, 0.7];
-// NMS overlaps of the reference implementation: within a scale, across scales, after R-Net, after O-Net.
+// NMS overlaps of the reference implementation: within a scale, across scales, after R-Net (O-Net's: onet-refine.ts).
 const NMS_SCALE = 0.5;
 const NMS_ALL = 0.7;
 const NMS_RNET = 0.7;
-const NMS_ONET = 0.7;
 
-interface Scored extends ScoredBox {
-  /** Row of this box in the last net's outputs. */
-  row: number;
-}
 
 /**
  * Multi-task cascaded CNN face detector (Zhang et al. 2016): P-Net on an image pyramid proposes
@@ -63,6 +58,7 @@ interface Scored extends ScoredBox {
 export class MtcnnDetector implements Detector {
   readonly id = 'mtcnn';
   readonly minFaceSize: number;
+  readonly maxFaceSize: number;
   readonly thresholds: [number, number, number];
   readonly factor: number;
   lastStats: MtcnnStats | null = null;
@@ -75,13 +71,14 @@ export class MtcnnDetector implements Detector {
     this.#rnet = rnet;
     this.#onet = onet;
     this.minFaceSize = opts.minFaceSize ?? 20;
+    this.maxFaceSize = opts.maxFaceSize ?? Infinity;
     this.thresholds = opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS;
     this.factor = opts.factor ?? 0.709;
-    validate(this.minFaceSize, this.thresholds, this.factor);
+    validate(this.minFaceSize, this.thresholds, this.factor, this.maxFaceSize);
   }
 
   static async create(pack: ModelPack, opts: MtcnnOptions = {}): Promise<MtcnnDetector> {
-    validate(opts.minFaceSize ?? 20, opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS, opts.factor ?? 0.709);
+    validate(opts.minFaceSize ?? 20, opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS, opts.factor ?? 0.709, opts.maxFaceSize);
     const load = { providers: opts.providers, logger: opts.logger };
     const nets = await Promise.all(['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'].map((id) => pack.load(id, load)));
     for (const [net, key] of [[nets[0], 'prob'], [nets[0], 'reg'], [nets[1], 'prob'], [nets[1], 'reg'], [nets[2], 'prob'], [nets[2], 'reg'], [nets[2], 'landmarks']] as const) {
@@ -105,7 +102,7 @@ export class MtcnnDetector implements Detector {
     if (!proposals.length) return [];
 
     t = performance.now();
-    const rnet = await this.#refine(this.#rnet, mips, proposals, t2, ['prob', 'reg']);
+    const rnet = await refineBoxes(this.#rnet, mips, proposals, t2, ['prob', 'reg']);
     const keep = nms(rnet.boxes, NMS_RNET, 'union');
     const refined = keep.map((i) => {
       const b = rnet.boxes[i];
@@ -117,7 +114,7 @@ export class MtcnnDetector implements Detector {
     if (!refined.length) return [];
 
     t = performance.now();
-    const faces = await this.#outputFaces(mips, refined, t3);
+    const faces = await onetFaces(this.#onet, mips, refined, t3);
     stats.onetBoxes = faces.length;
     stats.onetMs = performance.now() - t;
     return faces;
@@ -135,33 +132,12 @@ export class MtcnnDetector implements Detector {
     this.lastStats = stats;
     if (!hints.length) return [];
     const t = performance.now();
-    const windows = hints.flatMap((h) => {
-      const sq = squareBox({ ...boxToCorners(h), score: 1 });
-      return [sq, scaleBox(sq, AROUND_GROWTH)];
-    });
+    const windows = aroundWindows(hints);
     stats.rnetBoxes = windows.length;
-    const faces = await this.#outputFaces(new MipChain(frame), windows, t3);
+    const faces = await onetFaces(this.#onet, new MipChain(frame), windows, t3);
     stats.onetBoxes = faces.length;
     stats.onetMs = performance.now() - t;
     return faces;
-  }
-
-  /** O-Net on `boxes`: score threshold, regression, landmarks, final NMS; highest score first. */
-  async #outputFaces(mips: MipChain, boxes: ScoredBox[], threshold: number): Promise<DetectedFace[]> {
-    const onet = await this.#refine(this.#onet, mips, boxes, threshold, ['prob', 'reg', 'landmarks']);
-    const [, reg, lms] = onet.outputs;
-    const faces = onet.boxes.map((b) => {
-      const w = b.x2 - b.x1;
-      const h = b.y2 - b.y1;
-      const l = 10 * b.row;
-      // Landmarks are relative to the box O-Net saw: x = left + l[j] * w, y = top + l[j + 5] * h.
-      const landmarks5 = [0, 1, 2, 3, 4].map((j) => [b.x1 + lms[l + j] * w, b.y1 + lms[l + j + 5] * h]) as Landmarks5;
-      const r = 4 * b.row;
-      return { ...regressBox(b, reg[r], reg[r + 1], reg[r + 2], reg[r + 3]), landmarks5 };
-    });
-    return nms(faces, NMS_ONET, 'min')
-      .map((i) => ({ box: cornersToBox(faces[i]), score: faces[i].score, landmarks5: faces[i].landmarks5 }))
-      .sort((a, b) => b.score - a.score);
   }
 
   /** P-Net over the pyramid; NMS per scale and across scales; regression; squaring. */
@@ -172,7 +148,7 @@ export class MtcnnDetector implements Detector {
     const probName = outputName(entry, 'prob');
     const regName = outputName(entry, 'reg');
     const all: PnetCandidate[] = [];
-    const scales = pyramidScales(frame.width, frame.height, minFace, this.factor);
+    const scales = pyramidScales(frame.width, frame.height, minFace, this.factor, 12, Math.max(minFace, this.maxFaceSize));
     stats.scales = scales.length;
     for (const s of scales) {
       const ws = Math.ceil(frame.width * s);
@@ -197,31 +173,15 @@ export class MtcnnDetector implements Detector {
     });
   }
 
-  /** One batched run of R-Net or O-Net over zero-padded crops of `boxes`; keeps scores > threshold. */
-  async #refine(net: LoadedModel, mips: MipChain, boxes: ScoredBox[], threshold: number, keys: string[]) {
-    const pre: Preprocess = net.entry.preprocess;
-    const [w, h] = pre.size ?? [0, 0];
-    if (!w || !h) throw new FaceGateError('FG_MODEL_LOAD', `${net.entry.id}: manifest gives no input size`);
-    const outputs = await runBatched(net, boxes.length, tensorDims(pre, 1, w, h).slice(1), (data, from, n) => {
-      for (let k = 0; k < n; k++) mips.resampleInto(cornersToBox(boxes[from + k]), tensorTarget(data, pre, w, h, k));
-    }, keys);
-    const prob = outputs[0];
-    const kept: Scored[] = [];
-    boxes.forEach((b, row) => {
-      const score = prob[2 * row + 1];
-      if (score > threshold) kept.push({ x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2, score, row });
-    });
-    return { boxes: kept, outputs };
-  }
-
   async release(): Promise<void> {
     await Promise.all([this.#pnet.session.release(), this.#rnet.session.release(), this.#onet.session.release()]);
   }
 }
 
-function validate(minFace: number, thresholds: readonly number[], factor: number): void {
+function validate(minFace: number, thresholds: readonly number[], factor: number, maxFace = Infinity): void {
   const problems: string[] = [];
   if (!(minFace >= 12)) problems.push(`minFaceSize must be >= 12 px, got ${minFace}`);
+  if (!(maxFace >= minFace)) problems.push(`maxFaceSize must be >= minFaceSize (${minFace} px), got ${maxFace}`);
   if (thresholds.length !== 3 || thresholds.some((t) => !(t >= 0 && t <= 1))) {
     problems.push(`thresholds must be three numbers in [0, 1], got [${thresholds.join(', ')}]`);
   }

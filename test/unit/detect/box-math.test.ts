@@ -90,3 +90,11 @@ test('scaleBox grows or shrinks about the centre', () => {
   assert.deepEqual(scaleBox({ x1: 10, y1: 20, x2: 30, y2: 60, score: 0.5 }, 1.5), { x1: 5, y1: 10, x2: 35, y2: 70, score: 0.5 });
   assert.deepEqual(scaleBox({ x1: 0, y1: 0, x2: 8, y2: 4 }, 0.5), { x1: 2, y1: 1, x2: 6, y2: 3 });
 });
+
+test('pyramidScales: maxFace drops the levels for faces larger than it', () => {
+  // 640x480, min face 60: cells stand for 60, 84.6, 119.4, 168.3, 237.4, 334.9, 472.3 px faces.
+  assert.equal(pyramidScales(640, 480, 60).length, 7);
+  assert.equal(pyramidScales(640, 480, 60, 0.709, 12, 240).length, 5);
+  assert.equal(pyramidScales(640, 480, 60, 0.709, 12, 60).length, 1);
+  assert.deepEqual(pyramidScales(640, 480, 60, 0.709, 12, 240), pyramidScales(640, 480, 60).slice(0, 5));
+});

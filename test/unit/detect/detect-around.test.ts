@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MtcnnDetector } from '../../../sdk/detect/mtcnn/mtcnn-detector.ts';
+import { FaceGateError } from '../../../sdk/errors.ts';
 import { boxToCorners, overlap } from '../../../sdk/detect/box-math.ts';
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
-import { openPack } from '../../../sdk/pipeline/create-detector.ts';
+import { createDetector, openPack } from '../../../sdk/pipeline/create-detector.ts';
 import type { Box } from '../../../sdk/types.ts';
 import { needModels } from '../../helpers/pack.ts';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
@@ -40,5 +41,32 @@ test('mtcnn detectAround re-finds the faces of the full pass from moved hints, a
     assert.deepEqual(await det.detectAround(grey, []), []);
   } finally {
     await det.release();
+  }
+});
+
+test('mtcnn maxFaceSize below minFaceSize is FG_CONFIG_INVALID before any model loads', { skip }, async () => {
+  await assert.rejects(MtcnnDetector.create(await openPack(), { minFaceSize: 60, maxFaceSize: 40 }),
+    (e: unknown) => e instanceof FaceGateError && e.code === 'FG_CONFIG_INVALID' && /maxFaceSize must be >= minFaceSize \(60 px\), got 40/.test(e.message));
+});
+
+test('rfb with trackGuided re-finds its faces with O-Net; without it there is no detectAround', { skip: skip || needModels('rfb-320', 'landmark-68') }, async () => {
+  const plain = await createDetector({ detector: 'rfb' });
+  assert.equal(plain.detectAround, undefined);
+  await plain.detector.release();
+  const h = await createDetector({ detector: 'rfb', trackGuided: true });
+  try {
+    let faces = 0;
+    let refound = 0;
+    for (const photo of await demoPhotos()) {
+      const frame = await loadFrame(photo);
+      for (const f of await h.detector.detect(frame)) {
+        faces++;
+        const again = await h.detectAround!(frame, [moved(f.box)]);
+        if (again.some((g) => overlap(boxToCorners(g.box), boxToCorners(f.box)) >= 0.4)) refound++;
+      }
+    }
+    assert.ok(refound >= faces - 1, `re-found ${refound} of ${faces}`);
+  } finally {
+    await Promise.all([h.detector.release(), h.releaseExtras()]);
   }
 });
