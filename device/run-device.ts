@@ -43,8 +43,8 @@ export interface RunningDevice {
   readonly httpPort: number;
   /** The operator console's address when `console.enabled`. */
   readonly consoleUrl?: string;
-  /** The console's routes (tests). */
-  consoleRoutes?(): readonly ConsoleRoute[];
+  /** The console's routes and live-view frame count (tests, benchmarks). */
+  readonly console?: { routes: readonly ConsoleRoute[]; liveFramesSent(): number };
   /** Resolves when a finite source (files without loop) has played out. */
   readonly ended: Promise<void>;
   stop(): Promise<void>;
@@ -223,7 +223,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     cleanups.push(() => health.close());
 
     let consoleUrl: string | undefined;
-    let consoleRoutes: (() => readonly ConsoleRoute[]) | undefined;
+    let consoleInfo: RunningDevice['console'];
     if (logs && decisionLog && hub) {
       const credentials = await Credentials.open(cfg.console.credentials ?? defaultCredentialsPath(cfg.gallery.db));
       const audited = (kind: string, fields: Parameters<NonNullable<typeof record>>[1]) => record?.(kind, fields);
@@ -260,7 +260,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       });
       cleanups.push(() => con.close());
       consoleUrl = con.url;
-      consoleRoutes = () => con.routes;
+      consoleInfo = { routes: con.routes, liveFramesSent: () => hub.framesSent };
       logger.info('console listening', { url: con.url, admin: credentials.hasAdmin ? 'set' : 'not set (facegate console passwd)' });
     }
     const gauges = setInterval(() => {
@@ -276,7 +276,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     logger.info('device running', { site: cfg.site, device: cfg.device, model: pipeline.modelId, broker: redactUrl(broker.url), http: `${cfg.http.host}:${health.port}` });
     let stopping: Promise<void> | undefined;
     return {
-      pipeline, gallery, link, loop, metrics, brokerUrl: broker.url, httpPort: health.port, consoleUrl, consoleRoutes, ended,
+      pipeline, gallery, link, loop, metrics, brokerUrl: broker.url, httpPort: health.port, consoleUrl, console: consoleInfo, ended,
       stop: () => (stopping ??= (async () => {
         await loop.stop();
         record?.('device-stop', {});

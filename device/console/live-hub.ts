@@ -4,6 +4,8 @@
  * `watching` is true only while a video client or a guided capture needs frames, so a closed
  * console costs the loop one property read per frame. Frames are encoded at most `fps` per
  * second, one at a time, off the loop (sharp runs in the libuv pool); a slow client skips frames.
+ * Boxes and labels travel as SSE `faces` events and the console draws them; `?overlay=1` asks
+ * for them drawn into the JPEG instead (an SVG composite: measured dearer, BENCHMARKS.md).
  */
 import type { ServerResponse } from 'node:http';
 import sharp from 'sharp';
@@ -15,6 +17,8 @@ import { overlaySvg, type LabelledFace } from './annotate.ts';
 
 export const MJPEG_BOUNDARY = 'facegateframe';
 
+const roundBox = (b: { x: number; y: number; w: number; h: number }) => ({ x: Math.round(b.x), y: Math.round(b.y), w: Math.round(b.w), h: Math.round(b.h) });
+
 export interface FrameListener {
   offer(frame: Frame, faces: readonly TappedFace[]): void;
   readonly active: boolean;
@@ -23,6 +27,9 @@ export interface FrameListener {
 export class LiveHub implements FrameTap {
   #events = new Set<ServerResponse>();
   #video = new Set<ServerResponse>();
+  /** Video clients that asked for boxes drawn into the JPEG (API users); the console draws its own. */
+  #overlay = new WeakSet<ServerResponse>();
+  #overlayClients = 0;
   #blocked = new WeakSet<ServerResponse>();
   #encoding = false;
   #lastEncode = 0;
@@ -48,24 +55,30 @@ export class LiveHub implements FrameTap {
     for (const l of this.#listeners) if (l.active) l.offer(frame, faces);
     if (this.#video.size === 0 || this.#encoding) return;
     const now = Date.now();
-    if (now - this.#lastEncode < 1000 / this.o.fps) return;
+    // 10% slack: a camera at exactly the cap still gets every frame through despite timer jitter.
+    if (now - this.#lastEncode < 900 / this.o.fps) return;
     this.#lastEncode = now;
     this.#encoding = true;
     const labelled: LabelledFace[] = faces.map((f) => ({ ...f, name: f.identity ? this.o.nameOf(f.identity) : null }));
     const raw = Buffer.from(frame.data); // a copy: the loop's buffer is not ours past this call
+    const seq = ++this.#seq;
     this.#encode(raw, frame.width, frame.height, labelled)
       .catch((e) => this.o.logger.warn('live frame encode failed', { error: errorMessage(e) }))
       .finally(() => { this.#encoding = false; });
-    this.send('faces', { width: frame.width, height: frame.height, faces: labelled.map(({ landmarks5: _l, ...f }) => f) });
+    this.send('faces', { seq, width: frame.width, height: frame.height, faces: labelled.map((f) => ({ ...f, box: roundBox(f.box), landmarks5: f.landmarks5.map(([x, y]) => [Math.round(x), Math.round(y)]) })) });
   }
 
+  #seq = 0;
+
   async #encode(raw: Buffer, width: number, height: number, faces: LabelledFace[]): Promise<void> {
-    const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } })
-      .composite([{ input: Buffer.from(overlaySvg(width, height, faces)), top: 0, left: 0 }])
-      .jpeg({ quality: 70 }).toBuffer();
-    const head = Buffer.from(`--${MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`);
+    const img = () => sharp(raw, { raw: { width, height, channels: 3 } });
+    const plain = this.#overlayClients < this.#video.size ? await img().jpeg({ quality: 70 }).toBuffer() : null;
+    const drawn = this.#overlayClients > 0 ? await img().composite([{ input: Buffer.from(overlaySvg(width, height, faces)), top: 0, left: 0 }]).jpeg({ quality: 70 }).toBuffer() : null;
+    const part = (jpeg: Buffer) => [Buffer.from(`--${MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`), jpeg];
+    const plainPart = plain && part(plain), drawnPart = drawn && part(drawn);
     for (const res of this.#video) {
       if (this.#blocked.has(res)) continue;
+      const [head, jpeg] = (this.#overlay.has(res) ? drawnPart : plainPart)!;
       res.write(head);
       res.write(jpeg);
       if (!res.write('\r\n')) {
@@ -76,10 +89,17 @@ export class LiveHub implements FrameTap {
     this.framesSent++;
   }
 
-  addVideo(res: ServerResponse): void {
+  addVideo(res: ServerResponse, overlay: boolean): void {
     res.writeHead(200, { 'content-type': `multipart/x-mixed-replace; boundary=${MJPEG_BOUNDARY}`, 'cache-control': 'no-store', connection: 'close' });
     this.#video.add(res);
-    res.on('close', () => this.#video.delete(res));
+    if (overlay) {
+      this.#overlay.add(res);
+      this.#overlayClients++;
+    }
+    res.on('close', () => {
+      this.#video.delete(res);
+      if (overlay) this.#overlayClients--;
+    });
   }
 
   addEvents(res: ServerResponse): void {

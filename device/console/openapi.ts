@@ -71,7 +71,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/v1/calibration/report': { get: op({ summary: 'The configured calibration HTML report', scope: 'read', produces: 'text/html' }) },
       '/api/v1/calibration/threshold': { post: op({ summary: 'Apply a match threshold (atomic, audited; until restart)', scope: 'admin', body: S.thresholdBody }) },
       '/api/v1/live/events': { get: op({ summary: 'Server-Sent Events: decision, faces, capture', scope: 'read', produces: 'text/event-stream' }) },
-      '/api/v1/live/video': { get: op({ summary: 'Annotated camera frames (MJPEG, bounded rate)', scope: 'read', produces: 'multipart/x-mixed-replace' }) },
+      '/api/v1/live/video': { get: op({ summary: 'Camera frames (MJPEG, bounded rate); their boxes, names, distances and liveness come as `faces` events on /live/events, or drawn in with overlay=1', scope: 'read', produces: 'multipart/x-mixed-replace', query: { properties: { overlay: { type: 'string', enum: ['0', '1'] } } } }) },
       '/api/v1/capture': {
         get: op({ summary: 'Guided capture state and checks', scope: 'read' }),
         post: op({ summary: 'Start guided capture of a person at the door camera', scope: 'enrol', body: S.captureStart, okStatus: 201 }),

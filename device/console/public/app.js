@@ -87,11 +87,49 @@ function openEvents() {
 function closeEvents() { if (state.events) state.events.close(); state.events = null; }
 function on(kind, f) { listeners[kind].add(f); state.cleanup.push(() => listeners[kind].delete(f)); }
 function every(ms, f) { f(); const t = setInterval(f, ms); state.cleanup.push(() => clearInterval(t)); }
-/** The video stream runs only while its page shows: leaving the page closes the connection. */
+/**
+ * The live view: MJPEG frames in an <img>, the faces of each frame (SSE `faces`) drawn on a canvas
+ * above it. The stream runs only while its page shows: leaving the page closes the connection.
+ */
 function video() {
   const img = h('img', { class: 'video', alt: 'live camera view', src: `${API}/live/video` });
+  const canvas = h('canvas', { class: 'overlay' });
+  const wrap = h('div', { class: 'video-wrap' }, img, canvas);
   state.cleanup.push(() => img.removeAttribute('src'));
-  return img;
+  on('faces', (f) => drawFaces(canvas, img, f));
+  return wrap;
+}
+
+function drawFaces(canvas, img, f) {
+  const cw = img.clientWidth, ch = img.clientHeight;
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(cw * dpr) || canvas.height !== Math.round(ch * dpr)) { canvas.width = Math.round(cw * dpr); canvas.height = Math.round(ch * dpr); }
+  const g = canvas.getContext('2d');
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, cw, ch);
+  // object-fit: contain — the frame is scaled to fit and centred.
+  const s = Math.min(cw / f.width, ch / f.height);
+  const ox = (cw - f.width * s) / 2, oy = (ch - f.height * s) / 2;
+  g.font = '600 13px "DejaVu Sans", sans-serif';
+  for (const face of f.faces) {
+    const colour = face.identity ? '#22c55e' : '#f59e0b';
+    const x = ox + face.box.x * s, y = oy + face.box.y * s, w = face.box.w * s, hh = face.box.h * s;
+    g.strokeStyle = colour;
+    g.lineWidth = 2.5;
+    g.strokeRect(x, y, w, hh);
+    g.fillStyle = colour;
+    for (const [lx, ly] of face.landmarks5) { g.beginPath(); g.arc(ox + lx * s, oy + ly * s, 2.5, 0, 2 * Math.PI); g.fill(); }
+    const parts = [face.identity ? face.name || face.identity : 'unknown'];
+    if (face.distance !== null) parts.push(`d=${face.distance.toFixed(3)}`);
+    if (face.liveness !== null) parts.push(`live=${face.liveness.toFixed(2)}`);
+    const label = parts.join('  ');
+    const tw = g.measureText(label).width + 12;
+    const ly = y > 24 ? y - 24 : y + hh + 2;
+    g.fillStyle = 'rgba(15, 23, 42, 0.8)';
+    g.fillRect(x, ly, tw, 22);
+    g.fillStyle = '#fff';
+    g.fillText(label, x + 6, ly + 15);
+  }
 }
 
 // ------------------------------------------------------------------ pages

@@ -9,9 +9,11 @@ export function liveRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     deps.hub.addEvents(reply.raw);
     deps.hub.send('capture', deps.capture.state());
   });
-  app.get('/api/v1/live/video', { config: { scope: 'read' } }, async (_req, reply) => {
+  app.get<{ Querystring: { overlay?: string } }>('/api/v1/live/video', {
+    schema: { querystring: { type: 'object', additionalProperties: false, properties: { overlay: { type: 'string', enum: ['0', '1'] } } } }, config: { scope: 'read' },
+  }, async (req, reply) => {
     reply.hijack();
-    deps.hub.addVideo(reply.raw);
+    deps.hub.addVideo(reply.raw, req.query.overlay === '1');
   });
 
   app.get('/api/v1/capture', { config: { scope: 'read' } }, async () => deps.capture.state());

@@ -167,7 +167,7 @@ test('OpenAPI document: valid per @readme/openapi-parser, and documents every AP
   const doc = await (await fetch(`${dev.origin}/api/v1/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> };
   const result = await validate(structuredClone(doc) as never);
   assert.equal(result.valid, true, JSON.stringify((result as { errors?: unknown }).errors));
-  const printed = dev.device.consoleRoutes?.() ?? [];
+  const printed = dev.device.console?.routes ?? [];
   assert.ok(printed.length > 10);
   for (const r of printed.filter((x) => x.url.startsWith('/api/v1/') && x.method !== 'HEAD')) {
     const path = r.url.replace(/:(\w+)/g, '{$1}');

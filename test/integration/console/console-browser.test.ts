@@ -93,7 +93,7 @@ test('log in, enrol by upload, a grant appears live on Decisions and on MQTT', {
   await until(async () => (await page.locator('.cards').innerText()).includes('FPS'), 10_000, 'stats');
   await page.waitForTimeout(1500);
   await shot('live');
-  assert.ok(dev.device.consoleRoutes, 'console up');
+  assert.ok((dev.device.console?.liveFramesSent() ?? 0) > 0, 'live frames were sent');
 });
 
 test('guided capture: small and blurred frames are refused, then N good varied frames enrol the person', { skip, timeout: 240_000 }, async () => {
