@@ -18,10 +18,10 @@ import { chooseThreshold, evaluateThreshold, REPORTED_FARS, type ThresholdReport
 import {
   rocCurve, auc, equalErrorRate, tarAtFar, dPrime, openSetScores, openSetCurve, openSetRatesAt, thresholdForFar,
   clopperPearson, pairsNeededForFar, ruleOfThree, type OpenSetScores, type RocCurve,
-} from './metrics/index.ts';
+} from '../sdk/metrics/index.ts';
 import { createProgress } from './progress.ts';
 import { writeReport, preflightReportDir } from './report/html-report.ts';
-import { writeConfigThreshold, preflightConfig, type WriteConfigResult } from './write-config.ts';
+import type { ConfigWriter, WriteConfigResult } from './config-writer.ts';
 import type { SiteKey } from '../sdk/security/site-key.ts';
 
 export interface GalleryCalibrateOptions {
@@ -39,6 +39,8 @@ export interface GalleryCalibrateOptions {
   threshold?: number;
   report?: string;
   writeConfig?: string;
+  /** Writes `writeConfig` (the device supplies it); required with writeConfig. */
+  configWriter?: ConfigWriter;
   progress?: boolean;
 }
 
@@ -149,7 +151,7 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
   const detector = o.detector ?? 'mtcnn';
   const embedder = o.embedder ?? (g.modelId === 'fr-feature-512' ? 'fr-feature-512' : 'mobilefacenet-192');
   const flip = o.flip ?? false;
-  if (o.writeConfig) await preflightConfig(o.writeConfig, { detector, embedder, flip });
+  if (o.writeConfig) await configWriter(o).preflight(o.writeConfig, { detector, embedder, flip });
   if (o.report) await preflightReportDir(o.report);
 
   let scores: OpenSetScores = { mated: gs.mated, nonMated: gs.nonMated };
@@ -224,10 +226,15 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
   }
   // The config last: a site's threshold changes only when everything else succeeded.
   if (o.writeConfig && t !== undefined) {
-    result.config = await writeConfigThreshold(o.writeConfig, {
+    result.config = await configWriter(o).write(o.writeConfig, {
       threshold: t, date: now.toISOString(), dataSha256: `gallery:${g.modelId}:${g.identities.length}x${g.owner.length}`, modelId: g.modelId,
       detector, embedder, flip, summary: openSet.threshold !== null ? openSet.statement : (thr?.statement ?? ''),
     });
   }
   return result;
+}
+
+function configWriter(o: { configWriter?: ConfigWriter }): ConfigWriter {
+  if (!o.configWriter) throw new FaceGateError('FG_CLI_USAGE', 'writeConfig needs a configWriter (the device config writer)');
+  return o.configWriter;
 }

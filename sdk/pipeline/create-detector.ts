@@ -6,7 +6,7 @@ import { ModelPack, type PackDefaults } from '../runtime/pack.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { DetectedFace, Detector, Frame } from '../types.ts';
-import { PACK_DIR } from '../../models/paths.ts';
+import { resolvePackDir } from '../runtime/pack-dir.ts';
 
 export type DetectorKind = 'mtcnn' | 'rfb';
 export const DETECTOR_KINDS: readonly DetectorKind[] = ['mtcnn', 'rfb'];
@@ -38,8 +38,8 @@ export interface DetectorHandle {
 }
 
 /** Opens the model pack (models/pack unless FACEGATE_MODELS_DIR or `dir` says otherwise). */
-export async function openPack(dir = PACK_DIR, defaults: PackDefaults = {}): Promise<ModelPack> {
-  return ModelPack.open(dir, defaults);
+export async function openPack(dir?: string, defaults: PackDefaults = {}): Promise<ModelPack> {
+  return ModelPack.open(resolvePackDir(dir), defaults);
 }
 
 export async function createDetector(config: DetectorConfig = {}, pack?: ModelPack): Promise<DetectorHandle> {

@@ -5,10 +5,10 @@ import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
-import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder, Frame } from '../types.ts';
+import type { AnalyzedFace, AnalyzeResult, DetectedFace, Detector, Embedder, FallbackUsed, Frame } from '../types.ts';
 import { centreCropFace } from './centre-crop.ts';
 import { createDetector, explainMissing, openPack, type DetectorKind } from './create-detector.ts';
-import { mostCentralFace } from './face-choice.ts';
+import { mostCentralFace } from '../detect/face-choice.ts';
 import { faceQuality } from './quality.ts';
 
 export interface PipelineConfig {
@@ -32,7 +32,7 @@ export interface PipelineConfig {
   logger?: Logger;
 }
 
-export type FallbackUsed = 'none' | 'low-threshold' | 'centre-crop';
+export type { FallbackUsed };
 
 export interface AnalyzeOptions {
   /**

@@ -6,6 +6,7 @@ import { runGalleryCalibration } from '../../../calibration/run-gallery-calibrat
 import { precisionFlag } from './precision-flag.ts';
 import { num, oneOf } from '../flag-values.ts';
 import { galleryKey } from './key-flag.ts';
+import { deviceConfigWriter } from '../../config/write-config.ts';
 
 export interface CalibrateFlags {
   json?: boolean;
@@ -74,6 +75,7 @@ export default async function calibrate(f: CalibrateFlags): Promise<number> {
     impostorPairs: num('--impostor-pairs', f.impostorPairs, { integer: true }),
     report: f.report,
     writeConfig: f.writeConfig,
+    configWriter: deviceConfigWriter,
     progress: f.progress !== false,
   });
   if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -97,6 +99,7 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
     threshold: num('--threshold', f.threshold),
     report: f.report,
     writeConfig: f.writeConfig,
+    configWriter: deviceConfigWriter,
     progress: f.progress !== false,
   });
   if (f.json) {

@@ -1,14 +1,14 @@
 /**
- * `facegate train-head`: parses flags, runs sdk/train, prints per-epoch progress on stderr and a
+ * `facegate train-head`: parses flags, runs calibration/train, prints per-epoch progress on stderr and a
  * summary (text, or one JSON object with --json) on stdout.
  */
 import { FaceGateError } from '../../../sdk/errors.ts';
-import { runTrainHead, type TrainHeadSummary } from '../../../sdk/train/run-train-head.ts';
-import { LOSS_NAMES, type LossName } from '../../../sdk/train/trainer.ts';
-import type { TrainDetector, TrainEmbedder } from '../../../sdk/train/embedding-cache.ts';
-import type { HeadActivation, HeadInit } from '../../../sdk/train/head.ts';
-import type { OptimizerName } from '../../../sdk/train/optimizer.ts';
-import type { NegativeFallback } from '../../../sdk/train/losses/triplet.ts';
+import { runTrainHead, type TrainHeadSummary } from '../../../calibration/train/run-train-head.ts';
+import { LOSS_NAMES, type LossName } from '../../../calibration/train/trainer.ts';
+import type { TrainDetector, TrainEmbedder } from '../../../calibration/train/embedding-cache.ts';
+import type { HeadActivation, HeadInit } from '../../../calibration/train/head.ts';
+import type { OptimizerName } from '../../../calibration/train/optimizer.ts';
+import type { NegativeFallback } from '../../../calibration/train/losses/triplet.ts';
 import { num, oneOf } from '../flag-values.ts';
 
 export interface TrainHeadFlags {

@@ -2,7 +2,7 @@
  * Seeded randomness for training: one stream drives initialisation, batch order and sampling, so a
  * run with the same seed and data gives bit-identical weights.
  */
-import { seededRandom } from '../../calibration/random.ts';
+import { seededRandom } from '../random.ts';
 
 export interface Rng {
   /** Uniform in [0, 1). */

@@ -2,7 +2,7 @@
  * LFW-protocol verification accuracy: for each fold, the threshold that maximises accuracy on the
  * other folds is applied to the held-out fold; report the mean and (population) std over folds.
  */
-import { FaceGateError } from '../../sdk/errors.ts';
+import { FaceGateError } from '../errors.ts';
 
 export interface AccuracyThreshold {
   threshold: number;

@@ -3,7 +3,7 @@
  * among impostor pairs), and the rule of three: with 0 errors in n trials the 95% upper bound is
  * about 3/n, so a FAR below ~3/n cannot be demonstrated with n impostor pairs.
  */
-import { FaceGateError } from '../../sdk/errors.ts';
+import { FaceGateError } from '../errors.ts';
 import { incompleteBetaInverse, normalQuantile, logGamma } from './special.ts';
 
 export interface RateInterval {

@@ -9,7 +9,7 @@
  * does not do; the head itself is five nodes.
  */
 import onnxProto from 'onnx-proto';
-import { FaceGateError } from '../errors.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
 import { ProjectionHead, type HeadShape } from './head.ts';
 
 const { onnx } = onnxProto;

@@ -2,7 +2,7 @@
  * Distances between embeddings. Embeddings are L2-normalised Float32Arrays; sums are kept in
  * float64 so a 512-d distance does not drift with float32 accumulation.
  */
-import { FaceGateError } from '../../sdk/errors.ts';
+import { FaceGateError } from '../errors.ts';
 
 function checkDims(a: Float32Array, b: Float32Array): void {
   if (a.length !== b.length || a.length === 0) {
@@ -10,15 +10,20 @@ function checkDims(a: Float32Array, b: Float32Array): void {
   }
 }
 
-/** Euclidean (L2) distance. On unit vectors it lies in [0, 2] and equals sqrt(2 - 2 cos). */
-export function euclideanDistance(a: Float32Array, b: Float32Array): number {
-  checkDims(a, b);
+/** Squared Euclidean distance, unchecked (hot paths and the exact index's reference). */
+export function squaredL2(a: Float32Array, b: Float32Array): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     const d = a[i] - b[i];
     s += d * d;
   }
-  return Math.sqrt(s);
+  return s;
+}
+
+/** Euclidean (L2) distance. On unit vectors it lies in [0, 2] and equals sqrt(2 - 2 cos). */
+export function euclideanDistance(a: Float32Array, b: Float32Array): number {
+  checkDims(a, b);
+  return Math.sqrt(squaredL2(a, b));
 }
 
 /** Cosine distance 1 - cos(a, b), in [0, 2]; does not assume unit vectors. */

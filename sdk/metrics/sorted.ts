@@ -1,5 +1,5 @@
 /** Helpers shared by the metric modules: validated, sorted float64 copies of score lists. */
-import { FaceGateError } from '../../sdk/errors.ts';
+import { FaceGateError } from '../errors.ts';
 
 /** A sorted (ascending) float64 copy; NaN is refused because it would sort to an arbitrary place. */
 export function sortedCopy(values: ArrayLike<number>, what: string): Float64Array {

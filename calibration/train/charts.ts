@@ -4,9 +4,9 @@
  * report's chart helpers; the scatter draws its legend inside the SVG so the file stands alone
  * (Markdown viewers show an <img> of it, not HTML beside it).
  */
-import { lineChart, PALETTE, escapeXml, type LineSeries } from '../../calibration/report/svg-chart.ts';
-import { linearScale } from '../../calibration/report/scale.ts';
-import { pca2 } from '../../calibration/report/pca.ts';
+import { lineChart, PALETTE, escapeXml, type LineSeries } from '../report/svg-chart.ts';
+import { linearScale } from '../report/scale.ts';
+import { pca2 } from '../report/pca.ts';
 import { rowsByLabel, type EmbeddingSet } from './dataset.ts';
 
 export interface CurveSeries {

@@ -4,7 +4,7 @@
  * best epoch's weights (epoch 0, the initial head, included: a head that never beats its start is
  * returned unchanged and the history says so).
  */
-import { FaceGateError } from '../errors.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
 import { pkBatches, checkPk } from './batches.ts';
 import { rowCount, rowsByLabel, splitPeople, type EmbeddingSet } from './dataset.ts';
 import { ProjectionHead, type HeadActivation, type HeadInit } from './head.ts';

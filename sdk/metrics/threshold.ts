@@ -1,7 +1,7 @@
 /**
  * Choosing and evaluating a decision threshold on distances (accept when distance <= threshold).
  */
-import { FaceGateError } from '../../sdk/errors.ts';
+import { FaceGateError } from '../errors.ts';
 import { sortedCopy, countAtMost, requireNonEmpty } from './sorted.ts';
 
 export interface ThresholdChoice {

@@ -3,7 +3,7 @@
  * images never sit on both sides, so validation measures generalisation to unseen people (the
  * device case: the head is trained on a site's staff and must work for tomorrow's visitor too).
  */
-import { FaceGateError } from '../errors.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
 import type { Rng } from './rng.ts';
 
 export interface EmbeddingSet {

@@ -8,10 +8,10 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FaceGateError, errorMessage, isFaceGateError } from '../errors.ts';
+import { FaceGateError, errorMessage, isFaceGateError } from '../../sdk/errors.ts';
 import { REPO_ROOT } from '../../models/paths.ts';
-import { mostCentralFace } from '../pipeline/face-choice.ts';
-import type { ModelPack } from '../runtime/pack.ts';
+import { mostCentralFace } from '../../sdk/detect/face-choice.ts';
+import type { ModelPack } from '../../sdk/runtime/pack.ts';
 
 export const DEFAULT_CACHE_DIR = join(REPO_ROOT, '.cache', 'embeddings');
 
@@ -110,7 +110,7 @@ export interface ExtractOptions extends ExtractConfig {
  * pipeline (face nearest the image centre, the pipeline's no-face fallback on).
  */
 export async function embedLabeledImages(items: readonly ImageItem[], o: ExtractOptions): Promise<EmbeddedRows> {
-  const { openPack } = await import('../pipeline/create-detector.ts');
+  const { openPack } = await import('../../sdk/pipeline/create-detector.ts');
   const pack = await openPack(o.packDir);
   const cfg: ExtractConfig = { detector: o.detector, embedder: o.embedder, flip: Boolean(o.flip), packDir: o.packDir };
   let models: Record<string, string>;
@@ -132,7 +132,7 @@ export async function embedLabeledImages(items: readonly ImageItem[], o: Extract
     index = cached.index;
     all = cached.vectors;
   } else {
-    const { createPipeline } = await import('../pipeline/create-pipeline.ts');
+    const { createPipeline } = await import('../../sdk/pipeline/create-pipeline.ts');
     const p = await createPipeline({ detector: o.detector, embedder: o.embedder, flip: o.flip, packDir: o.packDir });
     const fresh: Float32Array[] = [];
     const fallback: CacheIndex['fallback'] = [];

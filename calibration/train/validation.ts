@@ -3,8 +3,8 @@
  * pair, capped per person so one prolific person cannot dominate, and as many different-person
  * pairs drawn at random), scored with the calibration metrics.
  */
-import { FaceGateError } from '../errors.ts';
-import { bestAccuracyThreshold, dPrime, rocCurve, tarAtFar, auc } from '../../calibration/metrics/index.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
+import { bestAccuracyThreshold, dPrime, rocCurve, tarAtFar, auc } from '../../sdk/metrics/index.ts';
 import { rowsByLabel } from './dataset.ts';
 import type { Rng } from './rng.ts';
 

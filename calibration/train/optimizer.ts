@@ -2,7 +2,7 @@
  * First-order optimisers over flat Float64Array parameter vectors. State (velocity, moments) is
  * kept per parameter vector, so one optimiser can step the head and the softmax classifier.
  */
-import { FaceGateError } from '../errors.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
 
 export type OptimizerName = 'sgd' | 'adam';
 

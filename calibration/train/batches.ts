@@ -4,7 +4,7 @@
  * more images once, in a seeded random order; a person with more than K images shows a fresh
  * random K of them each epoch, one with fewer shows all.
  */
-import { FaceGateError } from '../errors.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
 import type { Rng } from './rng.ts';
 
 export interface PkOptions {

@@ -5,27 +5,11 @@
  */
 import { readFile, writeFile, rename, copyFile } from 'node:fs/promises';
 import { parseDocument, isMap } from 'yaml';
-import { FaceGateError } from '../sdk/errors.ts';
-import { parseConfig } from '../device/config/load-config.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
+import type { CalibrationRecord, ConfigWriter, WriteConfigResult } from '../../calibration/config-writer.ts';
+import { parseConfig } from './load-config.ts';
 
-export interface CalibrationRecord {
-  threshold: number;
-  date: string;
-  dataSha256: string;
-  modelId: string;
-  detector: string;
-  embedder: string;
-  flip: boolean;
-  summary: string;
-}
-
-export interface WriteConfigResult {
-  path: string;
-  backup: string;
-  /** Sidecar JSON with the calibration record (JSON configs only). */
-  record: string | null;
-  previousThreshold: number | null;
-}
+export type { CalibrationRecord, WriteConfigResult };
 
 async function readConfigDoc(path: string, pipe: { detector: string; embedder: string; flip: boolean }) {
   const text = await readFile(path, 'utf8').catch((e: unknown) => {
@@ -75,3 +59,6 @@ async function atomicWrite(path: string, text: string): Promise<void> {
   await writeFile(tmp, text, { mode: 0o644 });
   await rename(tmp, path);
 }
+
+/** The device-config writer calibration runs with (calibration itself knows no device config). */
+export const deviceConfigWriter: ConfigWriter = { preflight: preflightConfig, write: writeConfigThreshold };

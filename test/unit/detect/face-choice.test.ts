@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mostCentralFace, largestFace, hasRivalFace } from '../../../sdk/pipeline/face-choice.ts';
+import { mostCentralFace, largestFace, hasRivalFace } from '../../../sdk/detect/face-choice.ts';
 import { centreCropFace } from '../../../sdk/pipeline/centre-crop.ts';
 import { faceQuality, interEyePx } from '../../../sdk/pipeline/quality.ts';
 import { umeyamaSimilarity } from '../../../sdk/align/similarity.ts';

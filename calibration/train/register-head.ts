@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { FaceGateError, errorMessage } from '../errors.ts';
-import { outputName } from '../runtime/model-io.ts';
-import type { PackEntry, PackManifest } from '../runtime/model-types.ts';
+import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
+import { outputName } from '../../sdk/runtime/model-io.ts';
+import type { PackEntry, PackManifest } from '../../sdk/runtime/model-types.ts';
 import type { ProjectionHead } from './head.ts';
 import { fuseHeadAfterEmbedder, HEAD_OUTPUT } from './onnx-export.ts';
 

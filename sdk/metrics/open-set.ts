@@ -5,7 +5,7 @@
  *  - FNIR(t): fraction of mated searches where the rank-1 candidate is not the mate or its
  *    distance is > t;  DIR(t) = 1 - FNIR(t).
  */
-import { FaceGateError } from '../../sdk/errors.ts';
+import { FaceGateError } from '../errors.ts';
 import { sortedCopy, countAtMost } from './sorted.ts';
 import { thresholdForFar } from './threshold.ts';
 

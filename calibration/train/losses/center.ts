@@ -8,7 +8,7 @@
  *   dc_j = sum_{i: y_i = j} (c_j - x_i) / (1 + n_j)
  * (the paper's update: the 1 in the denominator damps classes with few samples in the batch).
  */
-import { FaceGateError } from '../../errors.ts';
+import { FaceGateError } from '../../../sdk/errors.ts';
 import type { Rng } from '../rng.ts';
 import type { LossResult } from './types.ts';
 

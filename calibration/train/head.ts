@@ -6,7 +6,7 @@
  * Backward through the normalisation: dy/dz = (I - y y^T) / |z|, so dL/dz = (g - y (y.g)) / |z|
  * (the component of the gradient along y changes only the length, which the normalisation removes).
  */
-import { FaceGateError } from '../errors.ts';
+import { FaceGateError } from '../../sdk/errors.ts';
 import type { Rng } from './rng.ts';
 
 export type HeadActivation = 'relu' | 'prelu';
