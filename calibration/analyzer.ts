@@ -8,8 +8,8 @@ import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 /** The SDK's analyzer, plus release(): calibration owns the pipeline it creates. */
 export type FaceAnalyzer = SdkFaceAnalyzer & { release(): Promise<void> };
 
-export type DetectorName = 'mtcnn' | 'rfb';
-export type EmbedderName = 'mobilefacenet-192' | 'fr-feature-512';
+export type { DetectorKind as DetectorName, EmbedderId as EmbedderName } from '../sdk/registry.ts';
+import type { DetectorKind as DetectorName, EmbedderId as EmbedderName } from '../sdk/registry.ts';
 
 export interface AnalyzerConfig {
   detector: DetectorName;

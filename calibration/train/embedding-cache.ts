@@ -12,11 +12,11 @@ import { FaceGateError, errorMessage, isFaceGateError } from '../../sdk/errors.t
 import { REPO_ROOT } from '../../models/paths.ts';
 import { mostCentralFace } from '../../sdk/detect/face-choice.ts';
 import type { ModelPack } from '../../sdk/runtime/pack.ts';
+import { DETECTORS, type DetectorKind as TrainDetector, type EmbedderId as TrainEmbedder } from '../../sdk/registry.ts';
 
 export const DEFAULT_CACHE_DIR = join(REPO_ROOT, '.cache', 'embeddings');
 
-export type TrainDetector = 'mtcnn' | 'rfb';
-export type TrainEmbedder = 'mobilefacenet-192' | 'fr-feature-512';
+export type { DetectorKind as TrainDetector, EmbedderId as TrainEmbedder } from '../../sdk/registry.ts';
 
 export interface ExtractConfig {
   detector: TrainDetector;
@@ -55,11 +55,6 @@ export interface ImageItem {
   path: string;
 }
 
-/** Models each detector kind runs, for the cache's sha256 record. */
-const DETECTOR_MODELS: Record<TrainDetector, string[]> = {
-  mtcnn: ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'],
-  rfb: ['rfb-320', 'landmark-68'],
-};
 
 /** Cache file stem: detector, embedder, flip and a readable data-set name with a short path hash. */
 export function cacheKey(cfg: ExtractConfig, imagesDir: string): string {
@@ -71,7 +66,7 @@ export function cacheKey(cfg: ExtractConfig, imagesDir: string): string {
 
 async function modelHashes(pack: ModelPack, cfg: ExtractConfig): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const id of [...DETECTOR_MODELS[cfg.detector], cfg.embedder]) out[id] = pack.entry(id).sha256;
+  for (const id of [...DETECTORS[cfg.detector].models, cfg.embedder]) out[id] = pack.entry(id).sha256;
   return out;
 }
 

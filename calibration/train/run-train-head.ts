@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { FaceGateError } from '../../sdk/errors.ts';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../../sdk/registry.ts';
 import { loadLabeledCsv } from '../labeled.ts';
 import { checkImagesExist } from '../embed-images.ts';
 import { PACK_DIR } from '../../models/paths.ts';
@@ -112,8 +113,8 @@ async function checkOnnx(bytes: Uint8Array, x: Float32Array, n: number, d: numbe
 
 export async function runTrainHead(req: TrainHeadRequest): Promise<TrainHeadSummary> {
   const say = req.onLine ?? (() => {});
-  const detector = req.detector ?? 'mtcnn';
-  const embedder = req.embedder ?? 'mobilefacenet-192';
+  const detector = req.detector ?? DEFAULT_DETECTOR;
+  const embedder = req.embedder ?? DEFAULT_EMBEDDER;
   const labeled = await loadLabeledCsv(req.labeledCsv, req.images);
   const root = resolve(req.images);
   const items = labeled.map((l) => ({ key: relative(root, l.path), path: l.path }));

@@ -3,6 +3,7 @@
  * validation messages (`path: problem`). Keys named in the issues are part of the contract.
  */
 import { z } from 'zod';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
 
 const providers = z.array(z.enum(['tensorrt', 'cuda', 'webgpu', 'coreml', 'dml', 'cpu'])).min(1);
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, "_" and "-" (it is used in MQTT topics)');
@@ -64,11 +65,11 @@ export const configSchema = z.object({
     margin: z.number().min(0).max(2).default(0.05),
   }).strict(),
   pipeline: z.object({
-    detector: z.enum(['mtcnn', 'rfb']).default('mtcnn'),
-    embedder: z.enum(['mobilefacenet-192', 'fr-feature-512']).default('mobilefacenet-192'),
+    detector: z.enum(DETECTOR_KINDS).default(DEFAULT_DETECTOR),
+    embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_EMBEDDER),
     flip: z.boolean().default(false),
     minFaceSize: z.number().int().min(12).max(1000).default(60),
-  }).strict().default({ detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false, minFaceSize: 60 }),
+  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, flip: false, minFaceSize: 60 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),

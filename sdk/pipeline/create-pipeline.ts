@@ -1,5 +1,6 @@
 import { FaceGateError } from '../errors.ts';
-import { OnnxEmbedder, EMBEDDER_IDS, type EmbedderId } from '../embed/onnx-embedder.ts';
+import { OnnxEmbedder } from '../embed/onnx-embedder.ts';
+import { DEFAULT_EMBEDDER, EMBEDDER_IDS, isEmbedderId, type EmbedderId } from '../registry.ts';
 import { loadFrame, type LoadFrameOptions } from '../image/load-frame.ts';
 import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
@@ -69,8 +70,8 @@ export interface Pipeline {
 
 /** Detector + embedder from the model pack; default MTCNN + MobileFaceNet-192. */
 export async function createPipeline(config: PipelineConfig = {}): Promise<Pipeline> {
-  const embedderId = config.embedder ?? 'mobilefacenet-192';
-  if (!EMBEDDER_IDS.includes(embedderId)) {
+  const embedderId = config.embedder ?? DEFAULT_EMBEDDER;
+  if (!isEmbedderId(embedderId)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `embedder must be one of ${EMBEDDER_IDS.join(', ')}, got "${String(embedderId)}"`);
   }
   const pack = await openPack(config.packDir, { precision: config.precision, intraOpThreads: config.threads, logger: config.logger });

@@ -1,5 +1,6 @@
 /** `facegate calibrate`: parses flags, runs calibration/, prints text or one JSON object. */
 import { FaceGateError } from '../../../sdk/errors.ts';
+import { DETECTOR_KINDS, EMBEDDER_IDS } from '../../../sdk/registry.ts';
 import type { DetectorName, EmbedderName } from '../../../calibration/analyzer.ts';
 import { runCalibration, type CalibrationResult } from '../../../calibration/run-calibration.ts';
 import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
@@ -63,8 +64,8 @@ export default async function calibrate(f: CalibrateFlags): Promise<number> {
     images: f.images,
     labeledCsv: f.labeledCsv,
     labeledDir: f.labeledDir,
-    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
-    embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    detector: oneOf<DetectorName>('--detector', f.detector, DETECTOR_KINDS),
+    embedder: oneOf<EmbedderName>('--embedder', f.embedder, EMBEDDER_IDS),
     flip: Boolean(f.flip),
     precision: precisionFlag(f.precision),
     limit: num('--limit', f.limit, { integer: true }),
@@ -91,8 +92,8 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
     key: galleryKey(f),
     probesCsv: f.probesCsv,
     images: f.images,
-    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
-    embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    detector: oneOf<DetectorName>('--detector', f.detector, DETECTOR_KINDS),
+    embedder: oneOf<EmbedderName>('--embedder', f.embedder, EMBEDDER_IDS),
     flip: f.flip,
     precision: precisionFlag(f.precision),
     targetFar: num('--target-far', f.targetFar),

@@ -3,6 +3,7 @@
  * summary (text, or one JSON object with --json) on stdout.
  */
 import { FaceGateError } from '../../../sdk/errors.ts';
+import { DETECTOR_KINDS, EMBEDDER_IDS } from '../../../sdk/registry.ts';
 import { runTrainHead, type TrainHeadSummary } from '../../../calibration/train/run-train-head.ts';
 import { LOSS_NAMES, type LossName } from '../../../calibration/train/trainer.ts';
 import type { TrainDetector, TrainEmbedder } from '../../../calibration/train/embedding-cache.ts';
@@ -93,8 +94,8 @@ export default async function trainHead(f: TrainHeadFlags): Promise<number> {
     patience: num('--patience', f.patience, { integer: true }),
     seed: num('--seed', f.seed, { integer: true }),
     valFraction: num('--val-fraction', f.valFraction),
-    detector: oneOf<TrainDetector>('--detector', f.detector, ['mtcnn', 'rfb']),
-    embedder: oneOf<TrainEmbedder>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    detector: oneOf<TrainDetector>('--detector', f.detector, DETECTOR_KINDS),
+    embedder: oneOf<TrainEmbedder>('--embedder', f.embedder, EMBEDDER_IDS),
     flip: Boolean(f.flip),
     fuse: Boolean(f.fuse),
     modelId: f.modelId,
