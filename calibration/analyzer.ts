@@ -2,27 +2,14 @@
  * What calibration needs from the face pipeline: analyse one image file, get faces with
  * embeddings, the fallback used when no face was found, and stage timings.
  */
-import type { Box, StageTimings } from '../sdk/types.ts';
+import type { FaceAnalyzer as SdkFaceAnalyzer } from '../sdk/types.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 
-export type FallbackKind = 'none' | 'low-threshold' | 'centre-crop';
+/** The SDK's analyzer, plus release(): calibration owns the pipeline it creates. */
+export type FaceAnalyzer = SdkFaceAnalyzer & { release(): Promise<void> };
 
-export interface AnalyzedImageLike {
-  width: number;
-  height: number;
-  faces: ReadonlyArray<{ box: Box; score: number; embedding: Float32Array }>;
-  fallback?: FallbackKind;
-  timings: StageTimings;
-}
-
-export interface FaceAnalyzer {
-  readonly modelId: string;
-  analyze(input: string | Uint8Array, opts: { fallback: boolean }): Promise<AnalyzedImageLike>;
-  release(): Promise<void>;
-}
-
-export type DetectorName = 'mtcnn' | 'rfb';
-export type EmbedderName = 'mobilefacenet-192' | 'fr-feature-512';
+export type { DetectorKind as DetectorName, EmbedderId as EmbedderName } from '../sdk/registry.ts';
+import type { DetectorKind as DetectorName, EmbedderId as EmbedderName } from '../sdk/registry.ts';
 
 export interface AnalyzerConfig {
   detector: DetectorName;
@@ -42,17 +29,4 @@ export async function createAnalyzer(cfg: AnalyzerConfig): Promise<FaceAnalyzer>
  * The face of an LFW-style photo: the one whose box centre is nearest the image centre (measured
  * on lfw-dev, this beat "largest face", which sometimes picked a neighbour).
  */
-export function centralFaceIndex(faces: ReadonlyArray<{ box: Box }>, width: number, height: number): number {
-  let best = -1;
-  let bestD = Infinity;
-  faces.forEach((f, i) => {
-    const dx = f.box.x + f.box.w / 2 - width / 2;
-    const dy = f.box.y + f.box.h / 2 - height / 2;
-    const d = dx * dx + dy * dy;
-    if (d < bestD) {
-      bestD = d;
-      best = i;
-    }
-  });
-  return best;
-}
+export { mostCentralFace as centralFaceIndex } from '../sdk/detect/face-choice.ts';

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { FaceGateError, isFaceGateError, errorMessage } from '../sdk/errors.ts';
 import { centralFaceIndex, type FaceAnalyzer } from './analyzer.ts';
 import type { Progress } from './progress.ts';
-import { median } from './metrics/stats.ts';
+import { median } from '../sdk/metrics/stats.ts';
 
 export interface NoFaceCounts {
   /** Images where the detector found no face at its default thresholds. */

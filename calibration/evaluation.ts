@@ -7,7 +7,7 @@ import {
   rocCurve, auc, equalErrorRate, tarAtFar, dPrime, kFoldAccuracy, blockFolds, thresholdForFar,
   ratesAtThreshold, clopperPearson, wilsonInterval, ruleOfThree, pairsNeededForFar, predictionInterval,
   euclideanDistance, type RocCurve, type RateInterval, type PredictionInterval,
-} from './metrics/index.ts';
+} from '../sdk/metrics/index.ts';
 import type { Pair } from './pairs.ts';
 
 /** Distance given to a pair when one image could not be embedded: the largest L2 distance of unit vectors. */

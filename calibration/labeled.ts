@@ -9,11 +9,10 @@ import { readCsvRows } from './csv-rows.ts';
 import { resolveConfined } from './image-path.ts';
 import { seededRandom } from './random.ts';
 import type { Pair } from './pairs.ts';
+import type { LabeledImage as SdkLabeledImage } from '../sdk/types.ts';
 
-export interface LabeledImage {
-  identity: string;
-  path: string;
-}
+/** The SDK's labelled image without the as-written name (calibration reports resolved paths). */
+export type LabeledImage = Pick<SdkLabeledImage, 'identity' | 'path'>;
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 

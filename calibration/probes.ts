@@ -3,7 +3,7 @@ import { FaceGateError } from '../sdk/errors.ts';
 import { readCsvRows } from './csv-rows.ts';
 import { resolveConfined } from './image-path.ts';
 import type { GalleryTemplates } from './gallery-templates.ts';
-import type { Search, Candidate } from './metrics/index.ts';
+import type { Search, Candidate } from '../sdk/metrics/index.ts';
 
 export interface Probe {
   path: string;

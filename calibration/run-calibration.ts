@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep, basename, extname } from 'node:path';
 import { FaceGateError } from '../sdk/errors.ts';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../sdk/registry.ts';
 import { createAnalyzer, type FaceAnalyzer, type DetectorName, type EmbedderName } from './analyzer.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 import { loadPairsCsv, evenSubset, type Pair } from './pairs.ts';
@@ -16,11 +17,11 @@ import {
   scorePairs, splitScores, summarizeVerification, chooseThreshold, evaluateThreshold, holdoutCheck,
   type VerificationSummary, type ThresholdReport, type HoldoutCheck,
 } from './evaluation.ts';
-import { pairsNeededForFar } from './metrics/index.ts';
+import { pairsNeededForFar } from '../sdk/metrics/index.ts';
 import { identitiesFromPairs } from './identity-groups.ts';
 import { createProgress } from './progress.ts';
 import { writeReport, preflightReportDir } from './report/html-report.ts';
-import { writeConfigThreshold, preflightConfig, type WriteConfigResult } from './write-config.ts';
+import type { ConfigWriter, WriteConfigResult } from './config-writer.ts';
 
 export interface CalibrateOptions {
   pairs?: string;
@@ -43,6 +44,8 @@ export interface CalibrateOptions {
   impostorPairs?: number;
   report?: string;
   writeConfig?: string;
+  /** Writes `writeConfig` (the device supplies it); required with writeConfig. */
+  configWriter?: ConfigWriter;
   /** Progress on stderr (default true). */
   progress?: boolean;
 }
@@ -163,10 +166,10 @@ export async function runCalibration(o: CalibrateOptions, env: { analyzer?: Face
   precheck(o, input.pairs);
   const paths = [...new Set(input.pairs.flatMap((p) => [p.a, p.b]))];
   await checkImagesExist(paths);
-  const detector = o.detector ?? 'mtcnn';
-  const embedder = o.embedder ?? 'mobilefacenet-192';
+  const detector = o.detector ?? DEFAULT_DETECTOR;
+  const embedder = o.embedder ?? DEFAULT_EMBEDDER;
   const flip = o.flip ?? false;
-  if (o.writeConfig) await preflightConfig(o.writeConfig, { detector, embedder, flip });
+  if (o.writeConfig) await configWriter(o).preflight(o.writeConfig, { detector, embedder, flip });
   if (o.report) await preflightReportDir(o.report);
 
   const analyzer = env.analyzer ?? (await createAnalyzer({ detector, embedder, flip, precision: o.precision }));
@@ -241,7 +244,7 @@ export async function runCalibration(o: CalibrateOptions, env: { analyzer?: Face
   }
   // The config last: a site's threshold changes only when everything else succeeded.
   if (o.writeConfig && thr) {
-    result.config = await writeConfigThreshold(o.writeConfig, {
+    result.config = await configWriter(o).write(o.writeConfig, {
       threshold: thr.threshold,
       date: now.toISOString(),
       dataSha256,
@@ -255,4 +258,9 @@ export async function runCalibration(o: CalibrateOptions, env: { analyzer?: Face
     });
   }
   return result;
+}
+
+function configWriter(o: { configWriter?: ConfigWriter }): ConfigWriter {
+  if (!o.configWriter) throw new FaceGateError('FG_CLI_USAGE', 'writeConfig needs a configWriter (the device config writer)');
+  return o.configWriter;
 }

@@ -9,6 +9,7 @@
  * The 1:N threshold is stricter than the 1:1 one: a stranger is compared with N people.
  */
 import { FaceGateError } from '../sdk/errors.ts';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, isEmbedderId } from '../sdk/registry.ts';
 import { createAnalyzer, type DetectorName, type EmbedderName } from './analyzer.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 import { readGalleryTemplates, galleryScores, type GalleryTemplates } from './gallery-templates.ts';
@@ -18,10 +19,10 @@ import { chooseThreshold, evaluateThreshold, REPORTED_FARS, type ThresholdReport
 import {
   rocCurve, auc, equalErrorRate, tarAtFar, dPrime, openSetScores, openSetCurve, openSetRatesAt, thresholdForFar,
   clopperPearson, pairsNeededForFar, ruleOfThree, type OpenSetScores, type RocCurve,
-} from './metrics/index.ts';
+} from '../sdk/metrics/index.ts';
 import { createProgress } from './progress.ts';
 import { writeReport, preflightReportDir } from './report/html-report.ts';
-import { writeConfigThreshold, preflightConfig, type WriteConfigResult } from './write-config.ts';
+import type { ConfigWriter, WriteConfigResult } from './config-writer.ts';
 import type { SiteKey } from '../sdk/security/site-key.ts';
 
 export interface GalleryCalibrateOptions {
@@ -39,6 +40,8 @@ export interface GalleryCalibrateOptions {
   threshold?: number;
   report?: string;
   writeConfig?: string;
+  /** Writes `writeConfig` (the device supplies it); required with writeConfig. */
+  configWriter?: ConfigWriter;
   progress?: boolean;
 }
 
@@ -146,10 +149,10 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
   if (o.targetFar !== undefined && gs.impostor.length < pairsNeededForFar(o.targetFar)) {
     throw new FaceGateError('FG_CALIBRATION', `target FAR ${o.targetFar} needs at least ${pairsNeededForFar(o.targetFar)} impostor pairs (rule of three); the gallery's ${g.identities.length} identities give ${gs.impostor.length}. Enrol more people or raise --target-far`);
   }
-  const detector = o.detector ?? 'mtcnn';
-  const embedder = o.embedder ?? (g.modelId === 'fr-feature-512' ? 'fr-feature-512' : 'mobilefacenet-192');
+  const detector = o.detector ?? DEFAULT_DETECTOR;
+  const embedder = o.embedder ?? (isEmbedderId(g.modelId) ? g.modelId : DEFAULT_EMBEDDER);
   const flip = o.flip ?? false;
-  if (o.writeConfig) await preflightConfig(o.writeConfig, { detector, embedder, flip });
+  if (o.writeConfig) await configWriter(o).preflight(o.writeConfig, { detector, embedder, flip });
   if (o.report) await preflightReportDir(o.report);
 
   let scores: OpenSetScores = { mated: gs.mated, nonMated: gs.nonMated };
@@ -224,10 +227,15 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
   }
   // The config last: a site's threshold changes only when everything else succeeded.
   if (o.writeConfig && t !== undefined) {
-    result.config = await writeConfigThreshold(o.writeConfig, {
+    result.config = await configWriter(o).write(o.writeConfig, {
       threshold: t, date: now.toISOString(), dataSha256: `gallery:${g.modelId}:${g.identities.length}x${g.owner.length}`, modelId: g.modelId,
       detector, embedder, flip, summary: openSet.threshold !== null ? openSet.statement : (thr?.statement ?? ''),
     });
   }
   return result;
+}
+
+function configWriter(o: { configWriter?: ConfigWriter }): ConfigWriter {
+  if (!o.configWriter) throw new FaceGateError('FG_CLI_USAGE', 'writeConfig needs a configWriter (the device config writer)');
+  return o.configWriter;
 }

@@ -4,6 +4,7 @@
  * and decisions printed as they are published.
  */
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../sdk/registry.ts';
 import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -67,7 +68,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const db = join(workdir, 'gallery');
   const enrolled: string[] = [];
   // Enrol first, with the same pipeline settings the device uses.
-  const pipeline = await createPipeline({ detector: 'mtcnn', embedder: 'mobilefacenet-192', minFaceSize: 40 });
+  const pipeline = await createPipeline({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, minFaceSize: 40 });
   try {
     const gallery = await Gallery.open(db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true });
     try {
@@ -119,7 +120,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     mqtt: { embeddedPort: 0, homeAssistant: true },
     gallery: { db },
     match: { threshold: o.threshold ?? 0.95, margin: 0.05 },
-    pipeline: { detector: 'mtcnn', embedder: 'mobilefacenet-192', minFaceSize: 40 },
+    pipeline: { detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, minFaceSize: 40 },
     decision: { votes: 2, window: 3, minInterEyePx: 20, minBlur: 10, cooldownSec: 30 },
     http: { port: 0 },
     console: { enabled: consoleOn, port: (o.console && o.console.port) ?? 9465 },

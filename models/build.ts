@@ -5,7 +5,7 @@ import { FaceGateError, errorMessage } from '../sdk/errors.ts';
 import type { PackEntry, PackManifest } from '../sdk/runtime/model-types.ts';
 import { fetchSource, sha256 } from './fetch/fetch-source.ts';
 import { MODEL_SPECS } from './manifest/specs.ts';
-import { PACK_DIR } from './paths.ts';
+import { PACK_DIR, sourceOf } from './paths.ts';
 import { SOURCES, type SourceName } from './sources.ts';
 import { convertTflite } from './convert/tflite-to-onnx.ts';
 import { makeOnnxInputsDynamic } from './convert/onnx-patch.ts';
@@ -32,10 +32,10 @@ export interface BuildOptions {
 
 /** Stable build recipe id: a change in converter code or specs must rebuild the pack. */
 async function recipeHash(): Promise<string> {
-  const convertDir = new URL('convert/', import.meta.url);
+  const convertDir = new URL('convert/', sourceOf(import.meta.url));
   const converter = (await readdir(convertDir)).filter((f) => f.endsWith('.ts')).sort().map((f) => `convert/${f}`);
   const files = [...converter, 'manifest/specs.ts', 'sources.ts'];
-  const parts = await Promise.all(files.map((f) => readFile(new URL(f, import.meta.url))));
+  const parts = await Promise.all(files.map((f) => readFile(new URL(f, sourceOf(import.meta.url)))));
   return sha256(Buffer.concat(parts));
 }
 

@@ -68,3 +68,30 @@ export interface AnalyzeResult {
   faces: AnalyzedFace[];
   timings: StageTimings;
 }
+
+/** Which no-face fallback analyze() used: none, a lower-threshold pass, or a centre crop. */
+export type FallbackUsed = 'none' | 'low-threshold' | 'centre-crop';
+
+/** One image analysed by a FaceAnalyzer: its faces with embeddings, and stage timings. */
+export interface AnalyzedImage {
+  width: number;
+  height: number;
+  faces: ReadonlyArray<DetectedFace & { embedding: Float32Array }>;
+  fallback?: FallbackUsed;
+  timings: StageTimings;
+}
+
+/** Anything that turns an image into embedded faces (a Pipeline is one); jobs and tools take this. */
+export interface FaceAnalyzer {
+  readonly modelId: string;
+  analyze(input: string | Uint8Array, opts?: { fallback?: boolean }): Promise<AnalyzedImage>;
+}
+
+/** A labelled image file: whose face it holds, the name as written in the input, the resolved path. */
+export interface LabeledImage {
+  identity: string;
+  /** As written in the input (reported back). */
+  image: string;
+  /** Resolved file path. */
+  path: string;
+}

@@ -6,7 +6,7 @@
 import { mkdir, writeFile, rename, stat } from 'node:fs/promises';
 import { FaceGateError } from '../../sdk/errors.ts';
 import { join } from 'node:path';
-import type { RocCurve, OpenSetRates } from '../metrics/index.ts';
+import type { RocCurve, OpenSetRates } from '../../sdk/metrics/index.ts';
 import { lineChart, histogramChart, scatterChart, escapeXml } from './svg-chart.ts';
 import { pca2 } from './pca.ts';
 

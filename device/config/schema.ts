@@ -3,11 +3,11 @@
  * validation messages (`path: problem`). Keys named in the issues are part of the contract.
  */
 import { z } from 'zod';
-import { DEFAULT_THRESHOLDS } from '../../sdk/match/default-thresholds.ts';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS, EMBEDDERS } from '../../sdk/registry.ts';
 
 const providers = z.array(z.enum(['tensorrt', 'cuda', 'webgpu', 'coreml', 'dml', 'cpu'])).min(1);
 const MISSING_MATCH = 'missing: measure a threshold for this camera with `facegate calibrate --labeled-dir <faces> --target-far 0.001 --write-config <this file>`, '
-  + `or start from the model's default: match: { threshold: ${Object.entries(DEFAULT_THRESHOLDS).map(([m, t]) => `${t} } for ${m}`).join(', { threshold: ')}`;
+  + `or start from the model's default: match: { threshold: ${Object.entries(EMBEDDERS).map(([m, e]) => `${e.threshold} } for ${m}`).join(', { threshold: ')}`;
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, "_" and "-" (it is used in MQTT topics)');
 
 const camera = z.discriminatedUnion('type', [
@@ -69,8 +69,8 @@ export const configSchema = z.object({
     allowLooseThreshold: z.boolean().default(false),
   }, { error: (iss) => (iss.input === undefined ? MISSING_MATCH : undefined) }).strict(),
   pipeline: z.object({
-    detector: z.enum(['mtcnn', 'rfb']).default('mtcnn'),
-    embedder: z.enum(['mobilefacenet-192', 'fr-feature-512']).default('mobilefacenet-192'),
+    detector: z.enum(DETECTOR_KINDS).default(DEFAULT_DETECTOR),
+    embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_EMBEDDER),
     flip: z.boolean().default(false),
     minFaceSize: z.number().int().min(12).max(1000).default(60),
     /**
@@ -78,7 +78,7 @@ export const configSchema = z.object({
      * tracks with MTCNN's O-Net (RFB loads it for that); 1 = the whole frame every frame.
      */
     fullDetectEvery: z.number().int().min(1).max(100).default(5),
-  }).strict().default({ detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false, minFaceSize: 60, fullDetectEvery: 5 }),
+  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),

@@ -5,7 +5,7 @@
  */
 import type { AnalyzedFace, DetectedFace, Frame } from '../../sdk/types.ts';
 import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
-import { largestFace } from '../../sdk/pipeline/face-choice.ts';
+import { largestFace } from '../../sdk/detect/face-choice.ts';
 import type { TappedFace } from '../loop/frame-loop.ts';
 import { faceLighting, isFrontal, poseFromLandmarks, wellLit, FRONTAL, LIGHTING } from './capture-checks.ts';
 

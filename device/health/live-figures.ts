@@ -4,7 +4,7 @@
  * since start. Prometheus (metrics.ts) keeps the full histograms; these are plain numbers read
  * synchronously whenever the status is published.
  */
-import { median } from '../../calibration/metrics/stats.ts';
+import { median } from '../../sdk/metrics/stats.ts';
 
 const WINDOW_MS = 10_000;
 const MAX_LATENCIES = 100;

@@ -12,6 +12,8 @@ import type { AnalyzedFace, Box, DetectedFace, Frame } from '../../sdk/types.ts'
 import type { Logger } from '../../sdk/logger.ts';
 import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
 import { checkLivenessAggregateOptions, type LivenessAggregateOptions } from '../../sdk/liveness/aggregate.ts';
+import { euclideanDistance } from '../../sdk/metrics/distance.ts';
+import type { DecisionKind } from '../../sdk/match/decide.ts';
 import { PRESENTATION_ATTACK } from '../../sdk/mqtt/decision-message.ts';
 import type { DeviceEventFields } from '../../sdk/mqtt/device-events.ts';
 import type { CameraSource } from '../sources/camera-source.ts';
@@ -24,7 +26,7 @@ import { DEFAULT_REEMBED_EVERY, MIN_EMBEDDED_IOU, planEmbeddingReuse, type Embed
 import { DEFAULT_FULL_DETECT_EVERY, needsFullPass } from './detect-schedule.ts';
 
 
-export type DecisionKind = 'grant' | 'deny' | 'unknown';
+export type { DecisionKind };
 
 export interface MatchOutcome {
   decision: DecisionKind;
@@ -157,12 +159,6 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
 /** Two images of one person are rarely this far apart; two people rarely closer (unit vectors). */
 const SAME_PERSON_MAX_DISTANCE = 1.1;
 
-function distance(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return Math.sqrt(s);
-}
-
 export class FrameLoop {
   #pending?: { frame: Frame; at: number };
   #busy = false;
@@ -195,7 +191,7 @@ export class FrameLoop {
     }
     this.#tracker = new Tracker<Observation>({
       minIou: TRACK_MIN_IOU, maxMissedFrames: 5, window: opts.window,
-      same: (a, b) => a.embedding.length !== b.embedding.length || distance(a.embedding, b.embedding) <= SAME_PERSON_MAX_DISTANCE,
+      same: (a, b) => a.embedding.length !== b.embedding.length || euclideanDistance(a.embedding, b.embedding) <= SAME_PERSON_MAX_DISTANCE,
     });
     this.#cooldown = new Cooldown(opts.cooldownSec * 1000);
   }

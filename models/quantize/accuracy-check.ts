@@ -4,7 +4,7 @@
  * difference is the embedder's arithmetic.
  */
 import sharp from 'sharp';
-import { cosineDistance } from '../../calibration/metrics/distance.ts';
+import { cosineDistance } from '../../sdk/metrics/distance.ts';
 import { MtcnnDetector } from '../../sdk/detect/mtcnn/mtcnn-detector.ts';
 import { OnnxEmbedder } from '../../sdk/embed/onnx-embedder.ts';
 import { ModelPack } from '../../sdk/runtime/pack.ts';

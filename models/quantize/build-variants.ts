@@ -4,6 +4,7 @@
  * hash and the parameters used. A variant is rebuilt only when its fp32 source, the quantiser
  * code, its recipe or the calibration images changed.
  */
+import { sourceOf } from '../paths.ts';
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -39,7 +40,7 @@ export interface VariantBuildReport {
 
 /** Hash of the quantiser's code: a change rebuilds every variant. */
 async function codeHash(): Promise<string> {
-  const dir = new URL('./', import.meta.url);
+  const dir = new URL('./', sourceOf(import.meta.url));
   const files = (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort();
   return sha256(Buffer.concat(await Promise.all(files.map((f) => readFile(new URL(f, dir))))));
 }

@@ -5,7 +5,7 @@
  * asymmetric, one scale and zero point per tensor, the range always containing 0 so that 0 (zero
  * padding, ReLU's floor) is exact. Pure functions; unit-tested against hand-computed values.
  */
-import { fromHalfBits, toHalfBits } from '../../sdk/mqtt/float16.ts';
+import { fromHalfBits, toHalfBits } from '../../sdk/runtime/float16.ts';
 
 export interface AffineParams {
   scale: number;

@@ -9,12 +9,5 @@ export function l2Normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Euclidean distance between two vectors of equal length. */
-export function l2Distance(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return Math.sqrt(s);
-}
+/** Euclidean distance between two vectors of equal length (one definition: sdk/metrics/distance.ts). */
+export { euclideanDistance as l2Distance } from '../metrics/distance.ts';

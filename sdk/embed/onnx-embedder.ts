@@ -9,8 +9,7 @@ import type { ExecutionProvider } from '../runtime/session.ts';
 import type { Embedder, Frame, Landmarks5 } from '../types.ts';
 import { l2Normalize } from './l2.ts';
 
-export type EmbedderId = 'mobilefacenet-192' | 'fr-feature-512';
-export const EMBEDDER_IDS: readonly EmbedderId[] = ['mobilefacenet-192', 'fr-feature-512'];
+export { EMBEDDER_IDS, type EmbedderId } from '../registry.ts';
 
 export interface EmbedderOptions {
   /** Flip test-time augmentation: embed the mirrored face too, sum, renormalise. */

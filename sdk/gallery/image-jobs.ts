@@ -4,29 +4,13 @@
  * fits), so the gallery does not depend on how embeddings are produced.
  */
 import { FaceGateError, errorMessage, isFaceGateError } from '../errors.ts';
-import { mostCentralFace } from '../pipeline/face-choice.ts';
-import type { DetectedFace } from '../types.ts';
+import { mostCentralFace } from '../detect/face-choice.ts';
+import type { FaceAnalyzer, LabeledImage } from '../types.ts';
 import { decide, type DecisionKind, type DecisionReason } from '../match/decide.ts';
 import type { ProbeOutcome } from '../match/open-set.ts';
 import type { Gallery } from './gallery.ts';
 
-export interface FaceAnalyzer {
-  readonly modelId: string;
-  analyze(input: string | Uint8Array, opts?: { fallback?: boolean }): Promise<{
-    width: number;
-    height: number;
-    faces: (DetectedFace & { embedding: Float32Array })[];
-    fallback?: string;
-  }>;
-}
-
-export interface LabeledImage {
-  identity: string;
-  /** As written in the input (reported back). */
-  image: string;
-  /** Resolved file path. */
-  path: string;
-}
+export type { FaceAnalyzer, LabeledImage };
 
 export interface ImageProblem {
   image: string;

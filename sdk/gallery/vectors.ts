@@ -67,12 +67,4 @@ export function vectorDigest(v: Float32Array): string {
   return createHash('sha256').update(vectorToBlob(v)).digest('hex').slice(0, 32);
 }
 
-/** Squared Euclidean distance (used by tests and the exact index's reference). */
-export function squaredL2(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return s;
-}
+export { squaredL2 } from '../metrics/distance.ts';

@@ -1,7 +1,8 @@
 /**
- * Starts a gallery worker thread (a TypeScript entry next to this file) and resolves with its one
- * reply. The entry is loaded through tsx's loader (the SDK is TypeScript executed by tsx), so it
- * works both under `node --import tsx` and the bin. The entry posts `{ ok: true, result }` or
+ * Starts a gallery worker thread (an entry module next to this file) and resolves with its one
+ * reply. Compiled (dist/), the entry is the emitted .js and loads directly; run from the
+ * TypeScript sources, it is loaded through tsx's loader (a dev dependency), so it works under
+ * `node --import tsx` too. The entry posts `{ ok: true, result }` or
  * `{ ok: false, error, code?, details? }`; a FaceGateError's code survives the thread boundary.
  */
 import { Worker, type TransferListItem } from 'node:worker_threads';
@@ -16,9 +17,11 @@ export function failureReply(e: unknown): WorkerReply<never> {
 }
 
 export function runGalleryWorker<T>(entryFile: string, what: string, workerData: unknown, transferList: TransferListItem[] = []): Promise<T> {
-  const api = import.meta.resolve('tsx/esm/api');
-  const entry = new URL(entryFile, import.meta.url).href;
-  const code = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const compiled = import.meta.url.endsWith('.js');
+  const entry = new URL(compiled ? entryFile.replace(/\.ts$/, '.js') : entryFile, import.meta.url).href;
+  const code = compiled
+    ? `import(${JSON.stringify(entry)});`
+    : `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
   return new Promise((resolve, reject) => {
     const worker = new Worker(code, { eval: true, workerData, transferList });
     let settled = false;

@@ -4,7 +4,7 @@
  */
 import { FaceGateError, errorMessage, isFaceGateError } from '../errors.ts';
 import { loadFrame } from '../image/load-frame.ts';
-import { largestFace } from '../pipeline/face-choice.ts';
+import { largestFace } from '../detect/face-choice.ts';
 import type { Detector, Frame } from '../types.ts';
 import type { LivenessSample } from './labels.ts';
 import { padAuc, padEqualError, padRates, thresholdForBpcer } from './pad-metrics.ts';

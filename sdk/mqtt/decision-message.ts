@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { FaceGateError } from '../errors.ts';
+import type { DecisionKind } from '../match/decide.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -40,7 +41,7 @@ export function ulidTime(id: string): number {
   return t;
 }
 
-export type DecisionKind = 'grant' | 'deny' | 'unknown';
+export type { DecisionKind };
 
 /** `reason` of a deny whose track did not look live (a photo or a screen held to the camera). */
 export const PRESENTATION_ATTACK = 'presentation_attack';

@@ -19,5 +19,5 @@ export { SyncRejection, MAX_MESSAGE_BYTES, buildSnapshot, buildDeltas, encodeAll
 export { publishSnapshot, publishDelta, readRetainedState, diffRecords, onSnapshotRequest, type SnapshotPublished, type DeltaPublished, type PublishSource } from './enrollment-publisher.ts';
 export { keyId, writeKeyPair, loadPrivateKey, loadPublicKeys, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE } from './enrollment-keys.ts';
 export { type TemplateRecord, type TemplateEncoding, type IdentityAttributes, encodeRecord, decodeRecords } from './template-codec.ts';
-export { toHalfBits, fromHalfBits } from './float16.ts';
+export { toHalfBits, fromHalfBits } from '../runtime/float16.ts';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';

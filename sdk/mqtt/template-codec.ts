@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { FaceGateError } from '../errors.ts';
-import { decodeHalf, encodeHalf } from './float16.ts';
+import { decodeHalf, encodeHalf } from '../runtime/float16.ts';
 
 export type TemplateEncoding = 'f16' | 'i8';
 export const TEMPLATE_ENCODINGS: readonly TemplateEncoding[] = ['f16', 'i8'];

@@ -1,16 +1,12 @@
 import { FaceGateError, isFaceGateError } from '../errors.ts';
-import { MtcnnDetector } from '../detect/mtcnn/mtcnn-detector.ts';
-import { RfbDetector } from '../detect/rfb/rfb-detector.ts';
-import { OnetAround } from '../detect/mtcnn/onet-refine.ts';
 import type { Logger } from '../logger.ts';
 import { ModelPack, type PackDefaults } from '../runtime/pack.ts';
+import { resolvePackDir } from '../runtime/pack-dir.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
-import type { Box, DetectedFace, Detector, Frame } from '../types.ts';
-import { PACK_DIR } from '../../models/paths.ts';
+import { DEFAULT_DETECTOR, DETECTORS, DETECTOR_KINDS, isDetectorKind, type DetectorHandle, type DetectorKind, type DetectorSpec } from '../registry.ts';
 
-export type DetectorKind = 'mtcnn' | 'rfb';
-export const DETECTOR_KINDS: readonly DetectorKind[] = ['mtcnn', 'rfb'];
+export { DETECTOR_KINDS, FALLBACK_MTCNN_THRESHOLDS, FALLBACK_RFB_THRESHOLD, type DetectorKind, type DetectorHandle } from '../registry.ts';
 
 export interface DetectorConfig {
   detector?: DetectorKind;
@@ -33,59 +29,23 @@ export interface DetectorConfig {
   logger?: Logger;
 }
 
-/** Thresholds of the fallback pass that looks harder for a face the default pass missed. */
-export const FALLBACK_MTCNN_THRESHOLDS: [number, number, number] = [0.5, 0.5, 0.5];
-export const FALLBACK_RFB_THRESHOLD = 0.3;
-
-export interface DetectorHandle {
-  detector: Detector;
-  /** The same detector at lower thresholds. */
-  detectLow(frame: Frame): Promise<DetectedFace[]>;
-  /** Faces near the given boxes only (MTCNN's O-Net on a few windows each); with `trackGuided`. */
-  detectAround?(frame: Frame, hints: readonly Box[]): Promise<DetectedFace[]>;
-  /** Releases what the handle loaded beside the detector (RFB's O-Net). */
-  releaseExtras(): Promise<void>;
-}
-
 /** Opens the model pack (models/pack unless FACEGATE_MODELS_DIR or `dir` says otherwise). */
-export async function openPack(dir = PACK_DIR, defaults: PackDefaults = {}): Promise<ModelPack> {
-  return ModelPack.open(dir, defaults);
+export async function openPack(dir?: string, defaults: PackDefaults = {}): Promise<ModelPack> {
+  return ModelPack.open(resolvePackDir(dir), defaults);
 }
 
+/** A detector from the registry (default MTCNN), on `pack` or the pack the config names. */
 export async function createDetector(config: DetectorConfig = {}, pack?: ModelPack): Promise<DetectorHandle> {
-  const kind = config.detector ?? 'mtcnn';
-  if (!DETECTOR_KINDS.includes(kind)) {
+  const kind = config.detector ?? DEFAULT_DETECTOR;
+  if (!isDetectorKind(kind)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `detector must be one of ${DETECTOR_KINDS.join(', ')}, got "${String(kind)}"`);
   }
   const p = pack ?? (await openPack(config.packDir, { precision: config.precision, intraOpThreads: config.threads, logger: config.logger }));
   try {
-    if (kind === 'mtcnn') {
-      const det = await MtcnnDetector.create(p, {
-        minFaceSize: config.minFaceSize, thresholds: config.mtcnnThresholds, providers: config.providers, logger: config.logger,
-      });
-      return {
-        detector: det, detectLow: (f) => det.detect(f, { thresholds: FALLBACK_MTCNN_THRESHOLDS }),
-        ...(config.trackGuided ? { detectAround: (f: Frame, hints: readonly Box[]) => det.detectAround(f, hints) } : {}),
-        releaseExtras: async () => {},
-      };
-    }
-    const det = await RfbDetector.create(p, { scoreThreshold: config.rfbThreshold, providers: config.providers, logger: config.logger });
-    let around: OnetAround | undefined;
-    if (config.trackGuided) {
-      try {
-        around = new OnetAround(await p.load('mtcnn-onet', { providers: config.providers, logger: config.logger }));
-      } catch (e) {
-        await det.release();
-        throw e;
-      }
-    }
-    return {
-      detector: det, detectLow: (f) => det.detect(f, { scoreThreshold: FALLBACK_RFB_THRESHOLD }),
-      ...(around ? { detectAround: (f: Frame, hints: readonly Box[]) => around.detectAround(f, hints) } : {}),
-      releaseExtras: async () => { await around?.release(); },
-    };
+    return await DETECTORS[kind].create(p, config);
   } catch (e) {
-    throw explainMissing(e, kind === 'mtcnn' ? 'detector "mtcnn"' : 'detector "rfb"', kind === 'mtcnn' ? 'detector: "rfb"' : null);
+    const spec: DetectorSpec = DETECTORS[kind];
+    throw explainMissing(e, `detector "${kind}"`, spec.alternative ? `detector: "${spec.alternative}"` : null);
   }
 }
 

@@ -1,14 +1,15 @@
 import { FaceGateError } from '../errors.ts';
-import { OnnxEmbedder, EMBEDDER_IDS, type EmbedderId } from '../embed/onnx-embedder.ts';
+import { OnnxEmbedder } from '../embed/onnx-embedder.ts';
+import { DEFAULT_EMBEDDER, EMBEDDER_IDS, isEmbedderId, type EmbedderId } from '../registry.ts';
 import { loadFrame, type LoadFrameOptions } from '../image/load-frame.ts';
 import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { PrecisionSetting } from '../runtime/model-types.ts';
-import type { AnalyzedFace, AnalyzeResult, Box, DetectedFace, Detector, Embedder, Frame } from '../types.ts';
+import type { AnalyzedFace, AnalyzeResult, Box, DetectedFace, Detector, Embedder, FallbackUsed, Frame } from '../types.ts';
 import { centreCropFace } from './centre-crop.ts';
 import { createDetector, explainMissing, openPack, type DetectorKind } from './create-detector.ts';
-import { mostCentralFace } from './face-choice.ts';
+import { mostCentralFace } from '../detect/face-choice.ts';
 import { faceQuality } from './quality.ts';
 
 export interface PipelineConfig {
@@ -34,7 +35,7 @@ export interface PipelineConfig {
   logger?: Logger;
 }
 
-export type FallbackUsed = 'none' | 'low-threshold' | 'centre-crop';
+export type { FallbackUsed };
 
 export interface AnalyzeOptions {
   /**
@@ -73,8 +74,8 @@ export interface Pipeline {
 
 /** Detector + embedder from the model pack; default MTCNN + MobileFaceNet-192. */
 export async function createPipeline(config: PipelineConfig = {}): Promise<Pipeline> {
-  const embedderId = config.embedder ?? 'mobilefacenet-192';
-  if (!EMBEDDER_IDS.includes(embedderId)) {
+  const embedderId = config.embedder ?? DEFAULT_EMBEDDER;
+  if (!isEmbedderId(embedderId)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `embedder must be one of ${EMBEDDER_IDS.join(', ')}, got "${String(embedderId)}"`);
   }
   const pack = await openPack(config.packDir, { precision: config.precision, intraOpThreads: config.threads, logger: config.logger });

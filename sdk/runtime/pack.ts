@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FaceGateError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { packBuildHint } from './pack-dir.ts';
 import { PRECISIONS, type GraphOptLevel, type PackEntry, type PackManifest, type Precision, type PrecisionSetting } from './model-types.ts';
 import { checkThreads, openSession, type ExecutionProvider, type OpenedSession, type SessionOptions } from './session.ts';
 
@@ -74,7 +75,7 @@ export class ModelPack {
     try {
       text = await readFile(path, 'utf8');
     } catch (e) {
-      throw new FaceGateError('FG_MODEL_MISSING', `model pack manifest not found: ${path} (run \`npx facegate models build\`)`, { cause: e });
+      throw new FaceGateError('FG_MODEL_MISSING', `model pack manifest not found: ${path}; ${packBuildHint(dir)}`, { cause: e });
     }
     let manifest: PackManifest;
     try {

@@ -4,7 +4,7 @@
  * pairs. All are one sort plus linear sweeps; this shows they stay well under a second.
  * Run: `npx tsx test/bench/calibration-metrics.ts [--runs N]`.
  */
-import { rocCurve, auc, equalErrorRate, tarAtFar, thresholdForFar, clopperPearson, kFoldAccuracy, blockFolds } from '../../calibration/metrics/index.ts';
+import { rocCurve, auc, equalErrorRate, tarAtFar, thresholdForFar, clopperPearson, kFoldAccuracy, blockFolds } from '../../sdk/metrics/index.ts';
 import { seededRandom } from '../../calibration/random.ts';
 import { timeIt, round } from './stats.ts';
 

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPipeline } from '../../sdk/pipeline/create-pipeline.ts';
-import { mostCentralFace } from '../../sdk/pipeline/face-choice.ts';
+import { mostCentralFace } from '../../sdk/detect/face-choice.ts';
 import type { EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
 import { readCsvRows } from '../../calibration/csv-rows.ts';
 import { covariance, symmetricEigen, participationRatio } from '../helpers/spectrum.ts';

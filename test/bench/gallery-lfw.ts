@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gallery } from '../../sdk/gallery/index.ts';
 import { createPipeline } from '../../sdk/pipeline/create-pipeline.ts';
-import { mostCentralFace } from '../../sdk/pipeline/face-choice.ts';
+import { mostCentralFace } from '../../sdk/detect/face-choice.ts';
 import type { DetectorKind } from '../../sdk/pipeline/create-detector.ts';
 import type { EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
 import { decide } from '../../sdk/match/decide.ts';

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import sharp from 'sharp';
 import { createPipeline } from '../../sdk/pipeline/index.ts';
-import { largestFace } from '../../sdk/pipeline/face-choice.ts';
+import { largestFace } from '../../sdk/detect/face-choice.ts';
 import { Gallery } from '../../sdk/gallery/index.ts';
 import { parseConfig } from '../../device/config/load-config.ts';
 import { startDevice, type PublishedDecision } from '../../device/run-device.ts';

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadFrame } from '../../sdk/image/load-frame.ts';
 import { createDetector, openPack } from '../../sdk/pipeline/create-detector.ts';
-import { largestFace, mostCentralFace } from '../../sdk/pipeline/face-choice.ts';
+import { largestFace, mostCentralFace } from '../../sdk/detect/face-choice.ts';
 import { OnnxLivenessModel } from '../../sdk/liveness/onnx-liveness.ts';
 import { aggregateLiveness } from '../../sdk/liveness/aggregate.ts';
 import { fitLogistic, sigmoid, type LogisticModel } from '../../sdk/liveness/logistic.ts';

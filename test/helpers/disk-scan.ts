@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeHalf } from '../../sdk/mqtt/float16.ts';
+import { encodeHalf } from '../../sdk/runtime/float16.ts';
 
 export function filesUnder(dir: string): string[] {
   const out: string[] = [];

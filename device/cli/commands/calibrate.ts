@@ -1,11 +1,13 @@
 /** `facegate calibrate`: parses flags, runs calibration/, prints text or one JSON object. */
 import { FaceGateError } from '../../../sdk/errors.ts';
+import { DETECTOR_KINDS, EMBEDDER_IDS } from '../../../sdk/registry.ts';
 import type { DetectorName, EmbedderName } from '../../../calibration/analyzer.ts';
 import { runCalibration, type CalibrationResult } from '../../../calibration/run-calibration.ts';
 import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
 import { precisionFlag } from './precision-flag.ts';
 import { num, oneOf } from '../flag-values.ts';
 import { galleryKey } from './key-flag.ts';
+import { deviceConfigWriter } from '../../config/write-config.ts';
 
 export interface CalibrateFlags {
   json?: boolean;
@@ -62,8 +64,8 @@ export default async function calibrate(f: CalibrateFlags): Promise<number> {
     images: f.images,
     labeledCsv: f.labeledCsv,
     labeledDir: f.labeledDir,
-    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
-    embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    detector: oneOf<DetectorName>('--detector', f.detector, DETECTOR_KINDS),
+    embedder: oneOf<EmbedderName>('--embedder', f.embedder, EMBEDDER_IDS),
     flip: Boolean(f.flip),
     precision: precisionFlag(f.precision),
     limit: num('--limit', f.limit, { integer: true }),
@@ -74,6 +76,7 @@ export default async function calibrate(f: CalibrateFlags): Promise<number> {
     impostorPairs: num('--impostor-pairs', f.impostorPairs, { integer: true }),
     report: f.report,
     writeConfig: f.writeConfig,
+    configWriter: deviceConfigWriter,
     progress: f.progress !== false,
   });
   if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -89,14 +92,15 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
     key: galleryKey(f),
     probesCsv: f.probesCsv,
     images: f.images,
-    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
-    embedder: oneOf<EmbedderName>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    detector: oneOf<DetectorName>('--detector', f.detector, DETECTOR_KINDS),
+    embedder: oneOf<EmbedderName>('--embedder', f.embedder, EMBEDDER_IDS),
     flip: f.flip,
     precision: precisionFlag(f.precision),
     targetFar: num('--target-far', f.targetFar),
     threshold: num('--threshold', f.threshold),
     report: f.report,
     writeConfig: f.writeConfig,
+    configWriter: deviceConfigWriter,
     progress: f.progress !== false,
   });
   if (f.json) {

@@ -1,5 +1,6 @@
 import { FaceGateError, errorMessage, isFaceGateError } from '../../../sdk/errors.ts';
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
+import { DEFAULT_DETECTOR } from '../../../sdk/registry.ts';
 import { createDetector, DETECTOR_KINDS, type DetectorKind } from '../../../sdk/pipeline/create-detector.ts';
 import type { DetectedFace } from '../../../sdk/types.ts';
 import { precisionFlag } from './precision-flag.ts';
@@ -36,7 +37,7 @@ function faceJson(f: DetectedFace): NonNullable<DetectImageResult['faces']>[numb
  */
 export default async function detect(opts: DetectOpts, images: string[]): Promise<number> {
   if (!images.length) throw new FaceGateError('FG_CLI_USAGE', 'detect needs at least one image path');
-  const kind = (opts.detector ?? 'mtcnn') as DetectorKind;
+  const kind = (opts.detector ?? DEFAULT_DETECTOR) as DetectorKind;
   if (!DETECTOR_KINDS.includes(kind)) {
     throw new FaceGateError('FG_CLI_USAGE', `--detector must be one of ${DETECTOR_KINDS.join(', ')}, got "${opts.detector}"`);
   }
@@ -44,7 +45,7 @@ export default async function detect(opts: DetectOpts, images: string[]): Promis
   if (opts.minFace !== undefined) {
     minFaceSize = Number(opts.minFace);
     if (!Number.isFinite(minFaceSize) || minFaceSize < 12) throw new FaceGateError('FG_CLI_USAGE', `--min-face must be a number of px >= 12, got "${opts.minFace}"`);
-    if (kind !== 'mtcnn') process.stderr.write('facegate: --min-face applies to mtcnn only; ignored for rfb\n');
+    if (kind !== 'mtcnn') process.stderr.write(`facegate: --min-face applies to mtcnn only; ignored for ${kind}\n`);
   }
   const { detector } = await createDetector({ detector: kind, minFaceSize, precision: precisionFlag(opts.precision) });
   const results: DetectImageResult[] = [];

@@ -5,7 +5,8 @@
 import { FaceGateError } from '../../../sdk/errors.ts';
 import { enrolImages, type LabeledImage } from '../../../sdk/gallery/image-jobs.ts';
 import { createProgress } from '../../../calibration/progress.ts';
-import { num, openWithPipeline, readLabeledCsv, usage, type PipelineFlags } from '../gallery-cli.ts';
+import { openWithPipeline, readLabeledCsv, type PipelineFlags } from '../gallery-cli.ts';
+import { num, usage } from '../flag-values.ts';
 import { galleryKey, type KeyFlags } from './key-flag.ts';
 import { auditIds, cliAudit, type AuditFlags } from '../../audit/device-audit.ts';
 

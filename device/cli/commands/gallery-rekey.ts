@@ -6,7 +6,7 @@
  */
 import { rekeyGallery } from '../../../sdk/gallery/index.ts';
 import { loadSiteKey } from '../../../sdk/security/site-key.ts';
-import { usage } from '../gallery-cli.ts';
+import { usage } from '../flag-values.ts';
 
 export default async function galleryRekey(f: { db?: string; keyFile?: string; newKeyFile?: string; decrypt?: boolean; json?: boolean }): Promise<number> {
   if (!f.db) throw usage('--db <dir> is required');

@@ -1,6 +1,6 @@
 /** `facegate gallery --db <dir> [--list] [--json]`: counts, model and index state of a gallery. */
 import { Gallery } from '../../../sdk/gallery/index.ts';
-import { usage } from '../gallery-cli.ts';
+import { usage } from '../flag-values.ts';
 import { galleryKey, type KeyFlags } from './key-flag.ts';
 
 export default async function gallery(f: { db?: string; list?: boolean; json?: boolean } & KeyFlags): Promise<number> {

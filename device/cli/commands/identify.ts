@@ -6,7 +6,8 @@ import { identifyImages } from '../../../sdk/gallery/image-jobs.ts';
 import { openSetSummary } from '../../../sdk/match/open-set.ts';
 import { defaultThreshold } from '../../../sdk/match/default-thresholds.ts';
 import { createProgress } from '../../../calibration/progress.ts';
-import { num, openWithPipeline, readProbesCsv, usage, type PipelineFlags } from '../gallery-cli.ts';
+import { openWithPipeline, readProbesCsv, type PipelineFlags } from '../gallery-cli.ts';
+import { num, usage } from '../flag-values.ts';
 import { galleryKey, type KeyFlags } from './key-flag.ts';
 
 export interface IdentifyFlags extends PipelineFlags, KeyFlags {

@@ -10,6 +10,7 @@ import { resolveConfined } from '../../../calibration/image-path.ts';
 import { createProgress } from '../../../calibration/progress.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 import { buildLivenessReport, createLivenessScorer, LABEL_COLUMNS, LABEL_HEADER_DESCRIPTION, LIVENESS_MODEL_IDS, parseLivenessRows, scoreLivenessSamples, type LivenessModelId, type LivenessReport } from '../../../sdk/liveness/index.ts';
+import { DEFAULT_DETECTOR } from '../../../sdk/registry.ts';
 import { createDetector, DETECTOR_KINDS, openPack, type DetectorKind } from '../../../sdk/pipeline/create-detector.ts';
 
 export interface LivenessFlags {
@@ -40,7 +41,7 @@ export default async function liveness(f: LivenessFlags): Promise<number> {
   if (!f.labels || !f.images) throw usage('--labels <csv> and --images <dir> are required');
   const model = (f.model ?? 'fr-liveness') as LivenessModelId;
   if (!LIVENESS_MODEL_IDS.includes(model)) throw usage(`--model must be one of ${LIVENESS_MODEL_IDS.join(', ')}, got "${f.model}"`);
-  const detector = (f.detector ?? 'mtcnn') as DetectorKind;
+  const detector = (f.detector ?? DEFAULT_DETECTOR) as DetectorKind;
   if (!DETECTOR_KINDS.includes(detector)) throw usage(`--detector must be one of ${DETECTOR_KINDS.join(', ')}, got "${f.detector}"`);
   const threshold = numberFlag('--threshold', f.threshold, 0, 1);
   const targetBpcer = numberFlag('--target-bpcer', f.targetBpcer, 0, 0.99);

@@ -2,10 +2,13 @@ import { buildPack } from '../../../models/build.ts';
 import { directoryCalibrationImages } from '../../../models/quantize/calibration-inputs.ts';
 import type { VariantPrecision } from '../../../models/quantize/build-variants.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
+import { ModelPack } from '../../../sdk/runtime/pack.ts';
 
 export interface ModelsBuildFlags {
   json?: boolean;
   force?: boolean;
+  /** Postinstall: when FACEGATE_MODELS_DIR names a pack that opens, use it and build nothing. */
+  useExisting?: boolean;
   precision?: string;
   calibrationDir?: string;
   calibrationImages?: string;
@@ -22,6 +25,16 @@ function variantList(v: string | undefined): VariantPrecision[] {
 }
 
 export default async function modelsBuild(opts: ModelsBuildFlags): Promise<number> {
+  const shared = process.env.FACEGATE_MODELS_DIR;
+  if (opts.useExisting && shared) {
+    // A device image or a consumer project may ship one read-only pack for every install.
+    const pack = await ModelPack.open(shared).catch(() => null);
+    if (pack) {
+      const note = { used: shared, models: pack.manifest.models.length, built: [] };
+      process.stdout.write(opts.json ? `${JSON.stringify(note)}\n` : `models: using the pack at ${shared} (FACEGATE_MODELS_DIR); nothing built\n`);
+      return 0;
+    }
+  }
   const variants = variantList(opts.precision);
   let count = 200;
   if (opts.calibrationImages !== undefined) {

@@ -1,6 +1,6 @@
 /** `facegate remove --db <dir> --id <id>`: removes an identity and its templates. */
 import { Gallery } from '../../../sdk/gallery/index.ts';
-import { usage } from '../gallery-cli.ts';
+import { usage } from '../flag-values.ts';
 import { galleryKey, type KeyFlags } from './key-flag.ts';
 import { auditIds, cliAudit, type AuditFlags } from '../../audit/device-audit.ts';
 

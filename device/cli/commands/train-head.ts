@@ -1,14 +1,15 @@
 /**
- * `facegate train-head`: parses flags, runs sdk/train, prints per-epoch progress on stderr and a
+ * `facegate train-head`: parses flags, runs calibration/train, prints per-epoch progress on stderr and a
  * summary (text, or one JSON object with --json) on stdout.
  */
 import { FaceGateError } from '../../../sdk/errors.ts';
-import { runTrainHead, type TrainHeadSummary } from '../../../sdk/train/run-train-head.ts';
-import { LOSS_NAMES, type LossName } from '../../../sdk/train/trainer.ts';
-import type { TrainDetector, TrainEmbedder } from '../../../sdk/train/embedding-cache.ts';
-import type { HeadActivation, HeadInit } from '../../../sdk/train/head.ts';
-import type { OptimizerName } from '../../../sdk/train/optimizer.ts';
-import type { NegativeFallback } from '../../../sdk/train/losses/triplet.ts';
+import { DETECTOR_KINDS, EMBEDDER_IDS } from '../../../sdk/registry.ts';
+import { runTrainHead, type TrainHeadSummary } from '../../../calibration/train/run-train-head.ts';
+import { LOSS_NAMES, type LossName } from '../../../calibration/train/trainer.ts';
+import type { TrainDetector, TrainEmbedder } from '../../../calibration/train/embedding-cache.ts';
+import type { HeadActivation, HeadInit } from '../../../calibration/train/head.ts';
+import type { OptimizerName } from '../../../calibration/train/optimizer.ts';
+import type { NegativeFallback } from '../../../calibration/train/losses/triplet.ts';
 import { num, oneOf } from '../flag-values.ts';
 
 export interface TrainHeadFlags {
@@ -93,8 +94,8 @@ export default async function trainHead(f: TrainHeadFlags): Promise<number> {
     patience: num('--patience', f.patience, { integer: true }),
     seed: num('--seed', f.seed, { integer: true }),
     valFraction: num('--val-fraction', f.valFraction),
-    detector: oneOf<TrainDetector>('--detector', f.detector, ['mtcnn', 'rfb']),
-    embedder: oneOf<TrainEmbedder>('--embedder', f.embedder, ['mobilefacenet-192', 'fr-feature-512']),
+    detector: oneOf<TrainDetector>('--detector', f.detector, DETECTOR_KINDS),
+    embedder: oneOf<TrainEmbedder>('--embedder', f.embedder, EMBEDDER_IDS),
     flip: Boolean(f.flip),
     fuse: Boolean(f.fuse),
     modelId: f.modelId,

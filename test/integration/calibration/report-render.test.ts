@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeReport } from '../../../calibration/report/html-report.ts';
 import { lineChart } from '../../../calibration/report/svg-chart.ts';
-import { rocCurve, openSetCurve } from '../../../calibration/metrics/index.ts';
+import { rocCurve, openSetCurve } from '../../../sdk/metrics/index.ts';
 import { seededRandom } from '../../../calibration/random.ts';
 import { renderReport, chromiumSkip } from './render-report.ts';
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { createPipeline } from '../../../sdk/pipeline/index.ts';
-import { largestFace } from '../../../sdk/pipeline/face-choice.ts';
+import { largestFace } from '../../../sdk/detect/face-choice.ts';
 import { Gallery } from '../../../sdk/gallery/index.ts';
 import { DEFAULT_LIVENESS_THRESHOLDS } from '../../../sdk/liveness/models.ts';
 import { parseConfig } from '../../../device/config/load-config.ts';

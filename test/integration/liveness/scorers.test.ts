@@ -8,7 +8,7 @@ import { loadFrame } from '../../../sdk/image/load-frame.ts';
 import { createLivenessScorer } from '../../../sdk/liveness/create-scorer.ts';
 import type { LivenessModelId } from '../../../sdk/liveness/types.ts';
 import { createDetector, openPack } from '../../../sdk/pipeline/create-detector.ts';
-import { largestFace } from '../../../sdk/pipeline/face-choice.ts';
+import { largestFace } from '../../../sdk/detect/face-choice.ts';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
 
 const NUAA = resolve('../shared/data/spoof-nuaa-dev');

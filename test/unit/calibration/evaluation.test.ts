@@ -9,7 +9,7 @@ import {
   summarizeVerification, chooseThreshold, evaluateThreshold, holdoutCheck, pairDistances, FAILED_PAIR_DISTANCE,
   type ScoredPairs,
 } from '../../../calibration/evaluation.ts';
-import { writeConfigThreshold, preflightConfig } from '../../../calibration/write-config.ts';
+import { writeConfigThreshold, preflightConfig } from '../../../device/config/write-config.ts';
 import { seededRandom } from '../../../calibration/random.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 

@@ -5,8 +5,8 @@ import {
   ratesAtThreshold, clopperPearson, wilsonInterval, ruleOfThree, pairsNeededForFar, dPrime, median,
   kFoldAccuracy, bestAccuracyThreshold, blockFolds, openSetScores, openSetRatesAt, openSetCurve,
   dirAtFpir, normalQuantile, incompleteBeta,
-} from '../../../calibration/metrics/index.ts';
-import { logGamma } from '../../../calibration/metrics/special.ts';
+} from '../../../sdk/metrics/index.ts';
+import { logGamma } from '../../../sdk/metrics/special.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 
 const close = (a: number, b: number, eps = 1e-9, msg?: string) =>
@@ -178,7 +178,7 @@ test('ROC refuses NaN and one-sided data', () => {
 });
 
 test('beta-binomial predictive: uniform for Beta(1,1), mean m a/(a+b); holdout interval brackets the rate', async () => {
-  const { betaBinomialPmf, predictionInterval } = await import('../../../calibration/metrics/interval.ts');
+  const { betaBinomialPmf, predictionInterval } = await import('../../../sdk/metrics/interval.ts');
   const u = betaBinomialPmf(6, 1, 1);
   for (const p of u) close(p, 1 / 7, 1e-12);
   const pmf = betaBinomialPmf(300, 6.5, 594.5);

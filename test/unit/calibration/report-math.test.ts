@@ -4,7 +4,7 @@ import { pca2 } from '../../../calibration/report/pca.ts';
 import { niceTicks, logScale, linearScale, thinPolyline } from '../../../calibration/report/scale.ts';
 import { selectForMap, renderReportHtml } from '../../../calibration/report/html-report.ts';
 import { identitiesFromPairs } from '../../../calibration/identity-groups.ts';
-import { rocCurve } from '../../../calibration/metrics/index.ts';
+import { rocCurve } from '../../../sdk/metrics/index.ts';
 import { createProgress } from '../../../calibration/progress.ts';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} vs ${b}`);

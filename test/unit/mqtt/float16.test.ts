@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { toHalfBits, fromHalfBits, encodeHalf, decodeHalf } from '../../../sdk/mqtt/float16.ts';
+import { toHalfBits, fromHalfBits, encodeHalf, decodeHalf } from '../../../sdk/runtime/float16.ts';
 
 test('float16: known bit patterns (IEEE 754 binary16)', () => {
   const cases: [number, number][] = [

@@ -15,10 +15,10 @@ import { createPipeline } from '../../../sdk/pipeline/create-pipeline.ts';
 import { OnnxEmbedder } from '../../../sdk/embed/onnx-embedder.ts';
 import { ModelPack } from '../../../sdk/runtime/pack.ts';
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
-import { ProjectionHead } from '../../../sdk/train/head.ts';
-import { createRng } from '../../../sdk/train/rng.ts';
-import { registerFusedHead } from '../../../sdk/train/register-head.ts';
-import { embedLabeledImages } from '../../../sdk/train/embedding-cache.ts';
+import { ProjectionHead } from '../../../calibration/train/head.ts';
+import { createRng } from '../../../calibration/train/rng.ts';
+import { registerFusedHead } from '../../../calibration/train/register-head.ts';
+import { embedLabeledImages } from '../../../calibration/train/embedding-cache.ts';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
 
 const needed = ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet', 'mobilefacenet-192'].map((id) => join(PACK_DIR, `${id}.onnx`));

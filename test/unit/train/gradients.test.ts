@@ -6,11 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProjectionHead, type HeadShape } from '../../../sdk/train/head.ts';
-import { createRng, type Rng } from '../../../sdk/train/rng.ts';
-import { tripletLoss } from '../../../sdk/train/losses/triplet.ts';
-import { naiveLoss } from '../../../sdk/train/losses/naive.ts';
-import { SoftmaxCenterLoss } from '../../../sdk/train/losses/center.ts';
+import { ProjectionHead, type HeadShape } from '../../../calibration/train/head.ts';
+import { createRng, type Rng } from '../../../calibration/train/rng.ts';
+import { tripletLoss } from '../../../calibration/train/losses/triplet.ts';
+import { naiveLoss } from '../../../calibration/train/losses/naive.ts';
+import { SoftmaxCenterLoss } from '../../../calibration/train/losses/center.ts';
 
 const H = 1e-6;
 

@@ -3,8 +3,8 @@
  * "camera" nuisance along a few shared directions that a linear head can learn to suppress (a
  * stand-in for a site's domain shift, with a known right answer).
  */
-import { createRng } from '../../../sdk/train/rng.ts';
-import { embeddingSet, type EmbeddingSet } from '../../../sdk/train/dataset.ts';
+import { createRng } from '../../../calibration/train/rng.ts';
+import { embeddingSet, type EmbeddingSet } from '../../../calibration/train/dataset.ts';
 
 export interface SyntheticOptions {
   people: number;

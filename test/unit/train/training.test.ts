@@ -6,15 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tripletLoss } from '../../../sdk/train/losses/triplet.ts';
-import { SoftmaxCenterLoss } from '../../../sdk/train/losses/center.ts';
-import { createOptimizer } from '../../../sdk/train/optimizer.ts';
-import { ProjectionHead, randomOrthogonal } from '../../../sdk/train/head.ts';
-import { createRng } from '../../../sdk/train/rng.ts';
-import { pkBatches } from '../../../sdk/train/batches.ts';
-import { splitPeople, rowsByLabel, embeddingSet } from '../../../sdk/train/dataset.ts';
-import { trainHead, epochsToReach } from '../../../sdk/train/trainer.ts';
-import { validationPairs } from '../../../sdk/train/validation.ts';
+import { tripletLoss } from '../../../calibration/train/losses/triplet.ts';
+import { SoftmaxCenterLoss } from '../../../calibration/train/losses/center.ts';
+import { createOptimizer } from '../../../calibration/train/optimizer.ts';
+import { ProjectionHead, randomOrthogonal } from '../../../calibration/train/head.ts';
+import { createRng } from '../../../calibration/train/rng.ts';
+import { pkBatches } from '../../../calibration/train/batches.ts';
+import { splitPeople, rowsByLabel, embeddingSet } from '../../../calibration/train/dataset.ts';
+import { trainHead, epochsToReach } from '../../../calibration/train/trainer.ts';
+import { validationPairs } from '../../../calibration/train/validation.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 import { syntheticSet } from './synthetic.ts';
 
