@@ -4,6 +4,9 @@
  * @packageDocumentation
  */
 
+/** The installed FaceGate version (package.json). */
+export { VERSION } from './version.ts';
+
 // ---- pipeline: image -> faces -> embeddings ----
 /** Creates a detector + embedder pipeline from the model pack (analyze, detect, embedFaces). */
 export { createPipeline } from './pipeline/create-pipeline.ts';

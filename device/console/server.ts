@@ -10,6 +10,7 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import { FaceGateError } from '../../sdk/errors.ts';
+import { VERSION } from '../../sdk/version.ts';
 import { isLoopbackHost } from '../config/schema.ts';
 import type { ConsoleDeps } from './console-deps.ts';
 import { authHook } from './auth.ts';
@@ -36,7 +37,6 @@ export interface RunningConsole {
   close(): Promise<void>;
 }
 
-const PACKAGE_VERSION = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
 
 export async function buildConsole(deps: ConsoleDeps): Promise<{ app: FastifyInstance; routes: ConsoleRoute[] }> {
   const c = deps.cfg.console;
@@ -69,7 +69,7 @@ export async function buildConsole(deps: ConsoleDeps): Promise<{ app: FastifyIns
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'FG_GALLERY_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
 
-  const doc = openApiDocument(PACKAGE_VERSION);
+  const doc = openApiDocument(VERSION);
   app.get('/api/v1/openapi.json', { config: { scope: 'public' } }, async () => doc);
   sessionRoutes(app, deps, sessions, !!tls);
   analyzeRoutes(app, deps);

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PACK_DIR, REPO_ROOT } from '../../models/paths.ts';
+import { resolvePackDir } from '../../sdk/runtime/pack-dir.ts';
+import { VERSION } from '../../sdk/version.ts';
 
 export interface DeviceInfo {
   swVersion?: string;
@@ -23,11 +24,10 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
 }
 
 export async function deviceInfo(o: { detector: string; embedder: string; packDir?: string }): Promise<DeviceInfo> {
-  const pkg = await readJson(join(REPO_ROOT, 'package.json'));
-  const manifest = await readJson(join(o.packDir ?? PACK_DIR, 'manifest.json'));
+  const manifest = await readJson(join(resolvePackDir(o.packDir), 'manifest.json'));
   const recipe = typeof manifest?.recipe === 'string' ? manifest.recipe.slice(0, 12) : undefined;
   return {
-    ...(typeof pkg?.version === 'string' ? { swVersion: pkg.version } : {}),
+    swVersion: VERSION,
     modelId: `${o.detector} + ${o.embedder}${recipe ? `, pack ${recipe}` : ''}`,
   };
 }
