@@ -76,8 +76,9 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   #closing = false;
   #lastConnectError = '';
 
-  private constructor(o: DeviceLinkOptions, client: MqttClient) {
+  private constructor(o: DeviceLinkOptions, client: MqttClient, outbox: DecisionOutbox | undefined) {
     super();
+    this.#outbox = outbox;
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
     this.site = o.site;
@@ -131,15 +132,15 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     // Clean session: state that matters is retained (enrolment, status) or in our own queue
     // (decisions); a persistent session would also replay stale commands after an outage.
     const client = mqtt.connect(o.broker.url, mqttOptions({ ...o.broker, clientId }, { clean: true, will, reconnectOnConnackError: true, queueQoSZero: false }));
-    const link = new DeviceLink(o, client);
+    let outbox: DecisionOutbox | undefined;
     try {
-      if (o.decisions) {
-        link.#outbox = new DecisionOutbox({ ...o.decisions, client, topic: topics.decision, logger: link.#log, onAcked: (id) => link.emit('acked', id) });
-      }
+      // Acks arrive only after a connection, long after `link` below exists.
+      outbox = o.decisions ? new DecisionOutbox({ ...o.decisions, client, topic: topics.decision, logger: o.logger ?? silentLogger, onAcked: (id) => link.emit('acked', id) }) : undefined;
     } catch (e) {
       client.end(true);
       throw e;
     }
+    const link = new DeviceLink(o, client, outbox);
     link.#wire();
     const wait = o.waitConnectedMs ?? 15_000;
     // Listen before anything else awaits, so a first CONNACK refusal is not missed.
