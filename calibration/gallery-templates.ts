@@ -3,6 +3,7 @@
  * sample vectors, and — when the gallery indexes class centres — each identity's centre, because
  * a live search matches against centres too.
  */
+import { squaredL2At } from '../sdk/metrics/distance.ts';
 import { join } from 'node:path';
 import { FaceGateError } from '../sdk/errors.ts';
 import { GALLERY_DB } from '../sdk/gallery/gallery.ts';
@@ -50,12 +51,7 @@ export function readGalleryTemplates(dir: string, key: SiteKey | null = null): G
 }
 
 function dist(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
-  let s = 0;
-  for (let j = 0; j < dim; j++) {
-    const d = a[ao + j] - b[bo + j];
-    s += d * d;
-  }
-  return Math.sqrt(s);
+  return Math.sqrt(squaredL2At(a, ao, b, bo, dim));
 }
 
 export interface GalleryScores {

@@ -1,4 +1,5 @@
 /** Probe lists for open-set 1:N: CSV `image,identity` (or `true_identity`); unknown people marked. */
+import { squaredL2At } from '../sdk/metrics/distance.ts';
 import { FaceGateError } from '../sdk/errors.ts';
 import { readCsvRows } from './csv-rows.ts';
 import { resolveConfined } from './image-path.ts';
@@ -30,14 +31,7 @@ export function searchGallery(g: GalleryTemplates, probe: Float32Array, k = 2): 
   const dim = g.dim;
   if (probe.length !== dim) throw new FaceGateError('FG_GALLERY_MODEL_MISMATCH', `probe has ${probe.length} values, the gallery ${dim}`);
   const best = new Float64Array(g.identities.length).fill(Infinity);
-  const d2 = (v: Float32Array, off: number) => {
-    let s = 0;
-    for (let j = 0; j < dim; j++) {
-      const d = probe[j] - v[off + j];
-      s += d * d;
-    }
-    return s;
-  };
+  const d2 = (v: Float32Array, off: number) => squaredL2At(probe, 0, v, off, dim);
   for (let t = 0; t < g.owner.length; t++) {
     const s = d2(g.vectors, t * dim);
     if (s < best[g.owner[t]]) best[g.owner[t]] = s;

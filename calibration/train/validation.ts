@@ -5,6 +5,7 @@
  */
 import { FaceGateError } from '../../sdk/errors.ts';
 import { bestAccuracyThreshold, dPrime, rocCurve, tarAtFar, auc } from '../../sdk/metrics/index.ts';
+import { squaredL2At } from '../../sdk/metrics/distance.ts';
 import { rowsByLabel } from './dataset.ts';
 import type { Rng } from './rng.ts';
 
@@ -54,12 +55,7 @@ export function pairDistances(v: ArrayLike<number>, dim: number, pairs: Pick<Pai
   for (let p = 0; p < out.length; p++) {
     const ao = pairs.a[p] * dim;
     const bo = pairs.b[p] * dim;
-    let s = 0;
-    for (let j = 0; j < dim; j++) {
-      const t = v[ao + j] - v[bo + j];
-      s += t * t;
-    }
-    out[p] = Math.sqrt(s);
+    out[p] = Math.sqrt(squaredL2At(v, ao, v, bo, dim));
   }
   return out;
 }

@@ -10,14 +10,19 @@ function checkDims(a: Float32Array, b: Float32Array): void {
   }
 }
 
-/** Squared Euclidean distance, unchecked (hot paths and the exact index's reference). */
-export function squaredL2(a: Float32Array, b: Float32Array): number {
+/** Squared Euclidean distance of `dim` values from `a[ao]` and `b[bo]` (rows of packed arrays), unchecked. */
+export function squaredL2At(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number, dim: number): number {
   let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
+  for (let j = 0; j < dim; j++) {
+    const d = a[ao + j] - b[bo + j];
     s += d * d;
   }
   return s;
+}
+
+/** Squared Euclidean distance, unchecked (hot paths and the exact index's reference). */
+export function squaredL2(a: Float32Array, b: Float32Array): number {
+  return squaredL2At(a, 0, b, 0, a.length);
 }
 
 /** Euclidean (L2) distance. On unit vectors it lies in [0, 2] and equals sqrt(2 - 2 cos). */

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,30 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_')) env[k] = v;
   return { ...env, ONNXRUNTIME_NODE_INSTALL: 'skip', ...extra };
+}
+
+interface LockEntry { dev?: boolean; [k: string]: unknown }
+
+/**
+ * The consumer's lockfile: FaceGate's tarball plus FaceGate's own locked runtime dependencies at the
+ * same paths. `npm ci --offline` then takes every package from the npm cache by integrity (the cache
+ * holds the tarballs `npm ci` fetched, not registry metadata, so a range-resolving install cannot
+ * run offline); it is what a consumer with a lockfile gets.
+ */
+function consumerLock(tarball: string, spec: string): unknown {
+  const own = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const root = own.packages[''];
+  const packages: Record<string, unknown> = {
+    '': { name: 'fg-consumer', dependencies: { facegate: spec } },
+    'node_modules/facegate': {
+      version: manifest.version, resolved: spec,
+      integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
+      license: manifest.license, dependencies: root.dependencies, bin: root.bin, engines: root.engines, hasInstallScript: true,
+    },
+  };
+  for (const [path, entry] of Object.entries(own.packages)) if (path.startsWith('node_modules/') && !entry.dev) packages[path] = entry;
+  return { name: 'fg-consumer', lockfileVersion: 3, requires: true, packages };
 }
 
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): SpawnSyncReturns<string> {
@@ -45,9 +70,11 @@ test('packed tarball installs offline; plain ESM, strict TS and the exports map 
 
     const app = join(tmp, 'app');
     mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fg-consumer', private: true, type: 'module' }));
+    const spec = `file:../${tarball}`;
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fg-consumer', private: true, type: 'module', dependencies: { facegate: spec } }));
+    writeFileSync(join(app, 'package-lock.json'), JSON.stringify(consumerLock(join(tmp, tarball), spec)));
     for (const f of ['consumer.mjs', 'consumer-types.ts', 'deep-import.mjs']) copyFileSync(join(HERE, f), join(app, f));
-    const install = run(NPM, ['install', '--offline', '--no-audit', '--no-fund', join(tmp, tarball)], app, env, 600_000);
+    const install = run(NPM, ['ci', '--offline', '--no-audit', '--no-fund'], app, env, 600_000);
     assert.match(install.stdout + install.stderr, /added \d+ packages/);
 
     // (a) plain Node ESM, no tsx: real photos through the public API.
