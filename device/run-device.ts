@@ -30,6 +30,7 @@ import { LogRing } from './console/log-ring.ts';
 import { DecisionLog } from './console/decision-log.ts';
 import { LiveHub } from './console/live-hub.ts';
 import { GuidedCapture } from './console/guided-capture.ts';
+import { RecentFaces } from './console/recent-faces.ts';
 import { Credentials, defaultCredentialsPath } from './console/credentials.ts';
 import { startConsole, type ConsoleRoute } from './console/server.ts';
 
@@ -239,12 +240,14 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         onChange: (state) => hub.send('capture', state),
       });
       hub.addListener(capture);
+      const recent = new RecentFaces(cfg.console.recentFaces, { threshold: () => matchSettings.threshold, logger });
+      hub.addListener(recent);
       const con = await startConsole({
-        cfg, gallery, metrics, logs, decisions: decisionLog, hub, capture, credentials, match,
+        cfg, gallery, metrics, logs, decisions: decisionLog, hub, capture, recent, credentials, match,
         pipeline: {
           modelId: pipeline.modelId,
           detect: (image) => serial.run(() => pipeline.detect(image)),
-          analyze: (image) => serial.run(() => pipeline.analyze(image)),
+          analyze: (image, o) => serial.run(() => pipeline.analyze(image, o)),
           embedFaces: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
         },
         threshold: () => matchSettings,

@@ -151,8 +151,11 @@ export const configSchema = z.object({
     maxUploadPixels: z.number().int().min(10_000).max(50_000_000).default(25_000_000),
     /** Calibration report folder (index.html) the console shows; e.g. `facegate calibrate --report` output. */
     calibrationReport: z.string().min(1).optional(),
+    /** Crops of recent unknown / near-threshold faces, in memory only; an admin can also turn it on in the console. */
+    recentFaces: z.object({ enabled: z.boolean().default(false), keepMinutes: z.number().int().min(1).max(1440).default(60), max: z.number().int().min(1).max(1000).default(100) }).strict()
+      .default({ enabled: false, keepMinutes: 60, max: 100 }),
   }).strict().refine((c) => c.tls !== undefined || isLoopbackHost(c.host), { message: 'binding the console to a non-loopback address requires tls.cert and tls.key', path: ['host'] })
-    .default({ enabled: false, host: '127.0.0.1', port: 9465, liveFps: 5, maxUploadBytes: 10 * 1024 * 1024, maxUploadPixels: 25_000_000 }),
+    .default({ enabled: false, host: '127.0.0.1', port: 9465, liveFps: 5, maxUploadBytes: 10 * 1024 * 1024, maxUploadPixels: 25_000_000, recentFaces: { enabled: false, keepMinutes: 60, max: 100 } }),
 }).strict();
 
 /** 127.0.0.0/8, ::1 and localhost: the addresses the console may bind without TLS. */

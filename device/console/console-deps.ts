@@ -2,7 +2,7 @@
 import type { Gallery } from '../../sdk/gallery/index.ts';
 import type { JsonValue } from '../../sdk/audit/index.ts';
 import type { AnalyzedFace, AnalyzeResult, DetectedFace, Frame } from '../../sdk/types.ts';
-import type { DetectResult } from '../../sdk/pipeline/index.ts';
+import type { DetectResult, FallbackUsed } from '../../sdk/pipeline/index.ts';
 import type { DeviceConfig } from '../config/schema.ts';
 import type { DeviceMetrics } from '../health/metrics.ts';
 import type { HealthSnapshot } from '../health/http-server.ts';
@@ -12,12 +12,13 @@ import type { DecisionLog } from './decision-log.ts';
 import type { LiveHub } from './live-hub.ts';
 import type { GuidedCapture } from './guided-capture.ts';
 import type { LogRing } from './log-ring.ts';
+import type { RecentFaces } from './recent-faces.ts';
 
 /** Pipeline calls serialised with the frame loop's (one model session at a time). */
 export interface ConsolePipeline {
   readonly modelId: string;
   detect(image: Uint8Array): Promise<DetectResult>;
-  analyze(image: Uint8Array): Promise<AnalyzeResult>;
+  analyze(image: string | Uint8Array, opts?: { fallback?: boolean }): Promise<AnalyzeResult & { fallback?: FallbackUsed }>;
   embedFaces(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]>;
 }
 
@@ -50,5 +51,6 @@ export interface ConsoleDeps {
   decisions: DecisionLog;
   hub: LiveHub;
   capture: GuidedCapture;
+  recent: RecentFaces;
   credentials: Credentials;
 }

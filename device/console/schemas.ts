@@ -68,3 +68,10 @@ export const errorBody = {
   type: 'object', required: ['error'],
   properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
 } as const;
+
+export const recentSettings = {
+  type: 'object', required: ['enabled'], additionalProperties: false,
+  properties: { enabled: { type: 'boolean' }, keepMinutes: { type: 'integer', minimum: 1, maximum: 1440 } },
+} as const;
+
+export const assignBody = { type: 'object', required: ['person'], additionalProperties: false, properties: { person: { type: 'string', minLength: 1, maxLength: 128 } } } as const;

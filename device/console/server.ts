@@ -24,6 +24,8 @@ import { peopleRoutes } from './routes/people.ts';
 import { decisionRoutes } from './routes/decisions.ts';
 import { deviceRoutes } from './routes/device.ts';
 import { liveRoutes } from './routes/live.ts';
+import { recentFacesRoutes } from './routes/recent-faces.ts';
+import { calibrationRoutes } from './routes/calibration.ts';
 
 export const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; form-action 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -77,6 +79,8 @@ export async function buildConsole(deps: ConsoleDeps): Promise<{ app: FastifyIns
   decisionRoutes(app, deps);
   deviceRoutes(app, deps);
   liveRoutes(app, deps);
+  recentFacesRoutes(app, deps);
+  calibrationRoutes(app, deps);
 
   const files = await loadStaticFiles();
   app.get('/', { config: { scope: 'public' } }, async (_req, reply) => reply.redirect('/console/'));

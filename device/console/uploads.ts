@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import sharp, { type Metadata } from 'sharp';
 import { FaceGateError } from '../../sdk/errors.ts';
 
-export interface Upload { filename: string; data: Buffer; fields: Record<string, string> }
+export interface Upload { filename: string; fieldname: string; data: Buffer; fields: Record<string, string> }
 
 async function checkPixels(data: Buffer, name: string, maxPixels: number): Promise<void> {
   let meta: Metadata;
@@ -17,7 +17,7 @@ async function checkPixels(data: Buffer, name: string, maxPixels: number): Promi
 }
 
 /** Every file part of a multipart request (form fields collected beside them). */
-export async function readImages(req: FastifyRequest, maxPixels: number, maxFiles = 20): Promise<Upload[]> {
+export async function readImages(req: FastifyRequest, maxPixels: number, maxFiles = 20, checkPixelsOf = true): Promise<Upload[]> {
   if (!req.isMultipart()) throw new FaceGateError('FG_INPUT_INVALID', 'send the image as multipart/form-data (field "image")');
   const out: Upload[] = [];
   const fields: Record<string, string> = {};
@@ -30,8 +30,8 @@ export async function readImages(req: FastifyRequest, maxPixels: number, maxFile
     const data = await part.toBuffer(); // throws 413 past the configured fileSize
     const filename = part.filename || `image${out.length + 1}`;
     if (data.length === 0) throw new FaceGateError('FG_IMAGE_INVALID', `${filename}: empty file`);
-    await checkPixels(data, filename, maxPixels);
-    out.push({ filename, data, fields });
+    if (checkPixelsOf) await checkPixels(data, filename, maxPixels);
+    out.push({ filename, fieldname: part.fieldname, data, fields });
   }
   if (out.length === 0) throw new FaceGateError('FG_INPUT_INVALID', 'no image in the request (multipart field "image")');
   return out;

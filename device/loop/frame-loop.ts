@@ -331,7 +331,9 @@ export class FrameLoop {
     }
     if (this.ports.tap?.watching) {
       this.ports.tap.frame(frame, detected.map((f, i) => {
-        const vote = items[i].observation.vote;
+        // A decided track's face is often not re-embedded: show what its last vote said.
+        let vote = items[i].observation.vote;
+        for (let k = tracks[i].observations.length - 1; !vote && k >= 0; k--) vote = tracks[i].observations[k].vote;
         const scores = this.#liveness.get(tracks[i]);
         return { ...f, track: tracks[i].id, identity: vote?.identity ?? null, distance: vote ? vote.distance : null, liveness: scores?.length ? scores[scores.length - 1] : null, decided: tracks[i].decided };
       }), capturedAt);

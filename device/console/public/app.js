@@ -138,6 +138,7 @@ const pages = {
   decisions: { title: 'Decisions', render: renderDecisions },
   people: { title: 'People', render: renderPeople },
   capture: { title: 'Guided capture', render: renderCapture },
+  recent: { title: 'Recent faces', render: renderRecent },
   calibration: { title: 'Calibration', render: renderCalibration },
   device: { title: 'Device', render: renderDevice },
 };
@@ -301,21 +302,85 @@ function renderCapture(root) {
   on('capture', show);
 }
 
+function renderRecent(root) {
+  const toggle = h('form', { class: 'inline', id: 'recent-settings' },
+    h('label', {}, 'Keep crops of unknown and near-threshold faces', h('select', { name: 'enabled' }, h('option', { value: 'false' }, 'off'), h('option', { value: 'true' }, 'on'))),
+    h('label', {}, 'For (minutes)', h('input', { name: 'keepMinutes', type: 'number', min: 1, max: 1440 })),
+    h('button', { type: 'submit', class: 'primary' }, 'Save'));
+  const grid = h('div', { class: 'faces', id: 'recent-faces' });
+  root.append(h('div', { class: 'grid' },
+    h('div', { class: 'panel' }, h('h2', {}, 'Privacy'), h('p', { class: 'muted' }, 'Off by default. While on, one crop per unknown or low-margin attempt is kept in memory only (never on disk) for the time set here; turning it off forgets them all.'), toggle),
+    h('div', { class: 'panel' }, h('h2', {}, 'Recent attempts'), grid)));
+  let people = [];
+  const load = async () => {
+    const s = await api('/recent-faces/settings');
+    if (document.activeElement?.form !== toggle) { toggle.enabled.value = String(s.enabled); toggle.keepMinutes.value = s.keepMinutes; }
+    const r = await api('/recent-faces');
+    if (!people.length) people = (await api('/people')).people;
+    if (!r.faces.length) { grid.replaceChildren(h('p', { class: 'empty' }, s.enabled ? 'No recent unknown or near-threshold faces' : 'Recent faces are off')); return; }
+    const shown = new Set([...grid.querySelectorAll('[data-face]')].map((e) => e.dataset.face));
+    if (r.faces.length === shown.size && r.faces.every((f) => shown.has(f.id))) return; // keep selections while nothing changed
+    grid.replaceChildren(...r.faces.map((f) => {
+      const sel = h('select', {}, ...people.map((p) => h('option', { value: p.id, selected: p.id === f.nearest }, p.name ? `${p.name} (${p.id})` : p.id)));
+      return h('div', { class: 'face-card', 'data-face': f.id },
+        h('img', { src: `${API}/recent-faces/${f.id}/image`, alt: 'face crop' }),
+        h('div', { class: 'muted' }, new Date(f.at).toLocaleTimeString(), f.nearest ? ` · near ${f.nearest} d=${fmtNum(f.distance)}` : ' · unknown'),
+        h('div', { class: 'toolbar' }, sel,
+          h('button', { class: 'primary', onclick: async () => { try { const a = await api(`/recent-faces/${f.id}/assign`, { method: 'POST', json: { person: sel.value } }); toast(`template added to ${a.person}`); } catch (e) { toast(e.message); } load(); } }, 'Assign'),
+          h('button', { class: 'danger', onclick: async () => { await api(`/recent-faces/${f.id}`, { method: 'DELETE' }).catch((e) => toast(e.message)); load(); } }, 'Delete')));
+    }));
+  };
+  toggle.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try { await api('/recent-faces/settings', { method: 'PUT', json: { enabled: toggle.enabled.value === 'true', keepMinutes: Number(toggle.keepMinutes.value) } }); toast('saved'); } catch (err) { toast(err.message); }
+    people = [];
+    load();
+  });
+  every(3000, load);
+}
+
 function renderCalibration(root) {
   const cur = h('dl', { class: 'kv' });
   const form = h('form', { class: 'inline', id: 'threshold-form' },
-    h('label', {}, 'Threshold', h('input', { name: 'threshold', type: 'number', step: '0.001', min: '0.01', max: '2', required: true })),
-    h('label', {}, 'Margin', h('input', { name: 'margin', type: 'number', step: '0.001', min: '0', max: '2' })),
+    h('label', {}, 'Threshold', h('input', { name: 'threshold', type: 'number', step: 'any', min: '0.01', max: '2', required: true })),
+    h('label', {}, 'Margin', h('input', { name: 'margin', type: 'number', step: 'any', min: '0', max: '2' })),
     h('button', { type: 'submit', class: 'primary' }, 'Apply'));
   const report = h('div');
+  const runForm = h('form', { class: 'inline', id: 'calibration-run' },
+    h('label', {}, 'Labelled photos (a folder of person folders, or files named Person_Name_0001.jpg)', h('input', { name: 'images', type: 'file', multiple: true, accept: 'image/jpeg,image/png,image/webp', required: true })),
+    h('label', {}, 'Target FAR', h('input', { name: 'targetFar', type: 'number', step: 'any', min: '0.0001', max: '0.5', value: '0.01' })),
+    h('button', { type: 'submit', class: 'primary' }, 'Run calibration'));
+  const folder = h('label', {}, h('input', { type: 'checkbox', name: 'folder' }), ' pick a folder');
+  runForm.insertBefore(folder, runForm.lastChild);
+  folder.firstChild.addEventListener('change', (e) => { const i = runForm.images; if (e.target.checked) i.setAttribute('webkitdirectory', ''); else i.removeAttribute('webkitdirectory'); });
+  const result = h('div', { id: 'calibration-result' });
   root.append(h('div', { class: 'grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Match threshold'), cur, h('p', { class: 'muted' }, 'Applied at once to the next match, audited; the config file keeps its value until you change it (facegate calibrate --write-config).'), form),
+    h('div', { class: 'panel' }, h('h2', {}, 'Run on a labelled set'), runForm, result),
     h('div', { class: 'panel' }, h('h2', {}, 'Calibration report'), report)));
+  const personOf = (f) => {
+    const parts = (f.webkitRelativePath || '').split('/');
+    return parts.length >= 2 ? parts[parts.length - 2] : f.name.replace(/\.[^.]+$/, '').replace(/_\d+$/, '');
+  };
+  runForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData();
+    for (const f of runForm.images.files) data.append(`image:${personOf(f)}`, f, f.name);
+    result.replaceChildren(h('p', { class: 'muted' }, `Embedding ${runForm.images.files.length} photos…`));
+    try {
+      const r = await api(`/calibration/run?targetFar=${encodeURIComponent(runForm.targetFar.value)}`, { method: 'POST', form: data });
+      result.replaceChildren(h('dl', { class: 'kv' }, h('dt', {}, 'photos / people'), h('dd', {}, `${r.images} / ${r.people}`), h('dt', {}, `threshold at FAR ${r.targetFar}`), h('dd', { id: 'suggested' }, fmtNum(r.threshold)),
+        h('dt', {}, 'FAR / FRR there'), h('dd', {}, `${fmtNum(r.farAtThreshold, 4)} / ${fmtNum(r.frrAtThreshold, 4)}`)),
+        r.threshold === null ? '' : h('button', { class: 'primary', onclick: () => { form.threshold.value = r.threshold; form.requestSubmit(); } }, `Apply ${fmtNum(r.threshold)}`));
+      report.replaceChildren(h('iframe', { class: 'report', src: `${API}/calibration/report?run=${Date.now()}`, title: 'calibration report' }));
+    } catch (err) { result.replaceChildren(h('p', { class: 'error' }, err.message)); }
+  });
   const load = async () => {
     const s = await api('/status');
     cur.replaceChildren(h('dt', {}, 'threshold'), h('dd', { id: 'threshold' }, fmtNum(s.match.threshold)), h('dt', {}, 'margin'), h('dd', {}, fmtNum(s.match.margin)), h('dt', {}, 'model'), h('dd', {}, s.models.modelId));
     form.threshold.value = s.match.threshold;
     form.margin.value = s.match.margin;
-    if (!report.firstChild) report.append(s.calibrationReport ? h('iframe', { class: 'report', src: `${API}/calibration/report`, title: 'calibration report' })
+    const c = await api('/calibration');
+    if (!report.firstChild) report.append(c.report ? h('iframe', { class: 'report', src: `${API}/calibration/report`, title: 'calibration report' })
       : h('p', { class: 'muted' }, 'No report configured. Run `facegate calibrate --report <dir>` and set console.calibrationReport to that folder.'));
   };
   form.addEventListener('submit', async (e) => {

@@ -1,11 +1,7 @@
 /** Device status, read-only config (secrets redacted), the Device page summary, calibration. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { FaceGateError } from '../../../sdk/errors.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { redactConfig } from '../../config/redact-config.ts';
-import { thresholdBody } from '../schemas.ts';
 
 interface MetricValue { value: number; labels: Partial<Record<string, string | number>>; metricName?: string }
 
@@ -37,7 +33,7 @@ export function deviceRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     return {
       site: deps.cfg.site, device: deps.cfg.device, ok: h.ok, camera: h.camera, lastFrameAgeMs: h.lastFrameAgeMs,
       models: deps.models(), gallery: { version: deps.gallery.version, identities: h.identities, encrypted: deps.gallery.encrypted },
-      sync: deps.sync(), match: deps.threshold(), calibrationReport: deps.cfg.console.calibrationReport !== undefined, uptimeSec: Math.round(process.uptime()),
+      sync: deps.sync(), match: deps.threshold(), uptimeSec: Math.round(process.uptime()),
     };
   };
   app.get('/api/v1/status', { config: { scope: 'read' } }, async () => status());
@@ -57,22 +53,5 @@ export function deviceRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       memoryMb: Math.round(process.memoryUsage().rss / 1e6),
       logs: deps.logs.lines().slice(-100),
     };
-  });
-
-  app.get('/api/v1/calibration/report', { config: { scope: 'read' } }, async (_req, reply) => {
-    const dir = deps.cfg.console.calibrationReport;
-    if (!dir) throw new FaceGateError('FG_GALLERY_NOT_FOUND', 'no calibration report configured (console.calibrationReport: a `facegate calibrate --report` folder)');
-    const html = await readFile(join(dir, 'index.html'), 'utf8').catch(() => { throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no report at ${join(dir, 'index.html')}`); });
-    // The report is self-contained (inline SVG and style): it gets its own, still strict, CSP.
-    reply.header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'").type('text/html; charset=utf-8');
-    return html;
-  });
-
-  app.post<{ Body: { threshold: number; margin?: number } }>('/api/v1/calibration/threshold', { schema: { body: thresholdBody }, config: { scope: 'admin' } }, async (req) => {
-    const before = deps.threshold();
-    deps.setThreshold(req.body.threshold, req.body.margin);
-    const after = deps.threshold();
-    deps.audit('console-threshold', { who: req.principal!.who, before: before.threshold, after: after.threshold, marginBefore: before.margin, marginAfter: after.margin });
-    return { before, after };
   });
 }

@@ -126,9 +126,51 @@ test('guided capture: small and blurred frames are refused, then N good varied f
   assert.deepEqual(people.people.find((p) => p.id === 'al_sharpton')?.templates, 3);
 });
 
-test('calibration and device pages render; no external request; no CSP violation', { skip, timeout: 60_000 }, async () => {
+test('recent faces: off by default; an admin turns it on; a crop of a stranger is deleted, another is assigned to a person', { skip, timeout: 120_000 }, async () => {
+  const api = (path: string, init?: { method?: string; json?: unknown }) => page.evaluate(async ([p, i]) => {
+    const csrf = ((await (await fetch('/api/v1/auth/session')).json()) as { csrfToken: string }).csrfToken;
+    const r = await fetch(`/api/v1${p}`, { method: i?.method ?? 'GET', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: i?.json === undefined ? undefined : JSON.stringify(i.json) });
+    return { status: r.status, body: await r.json() };
+  }, [path, init] as const);
+  assert.deepEqual((await api('/recent-faces')).body, { enabled: false, faces: [] });
+  assert.equal((await api('/people', { method: 'POST', json: { id: 'visitor', name: 'Visitor' } })).status, 201);
+  await page.goto(`${dev.origin}/console/#/recent`);
+  await page.selectOption('#recent-settings [name=enabled]', 'true');
+  await page.fill('#recent-settings [name=keepMinutes]', '10');
+  await page.click('#recent-settings button[type=submit]');
+  await dev.show(join(lfw, 'Amelia_Vega', 'Amelia_Vega_0001.jpg'));
+  const card = page.locator('#recent-faces [data-face]');
+  await card.first().waitFor({ timeout: 60_000 });
+  await until(() => card.first().locator('img').evaluate((i) => (i as HTMLImageElement).naturalWidth > 0), 10_000, 'crop image');
+  await shot('recent-faces');
+  await card.first().locator('button.danger').click();
+  await until(async () => (await card.count()) === 0, 10_000, 'crop deleted');
+  await dev.show(join(lfw, 'Abba_Eban', 'Abba_Eban_0001.jpg'));
+  await card.first().waitFor({ timeout: 60_000 });
+  await card.first().locator('select').selectOption('visitor');
+  await card.first().locator('button.primary').click();
+  await until(async () => ((await api('/people/visitor')).body as { templates: number }).templates === 1, 30_000, 'crop assigned as a template');
+  await page.selectOption('#recent-settings [name=enabled]', 'false');
+  await page.click('#recent-settings button[type=submit]');
+  await until(async () => ((await api('/recent-faces')).body as { faces: unknown[] }).faces.length === 0, 10_000, 'turning off forgets the crops');
+  await dev.show(join(DATA_DIR, 'noface-dev', 'images', 'brick.png'));
+});
+
+test('calibration on an uploaded labelled set, apply its threshold; device page; no external request; no CSP violation', { skip, timeout: 240_000 }, async () => {
+  // Calibration on an uploaded labelled set (LFW file names carry the person), then apply its threshold.
+  const people = ['Adrien_Brody', 'Al_Sharpton', 'Amelia_Vega', 'Abdullah_Gul', 'Abdullah'];
+  const files = people.flatMap((p) => [1, 2, 3, 4].map((n) => join(lfw, p, `${p}_000${n}.jpg`)));
   await page.goto(`${dev.origin}/console/#/calibration`);
   await page.locator('#threshold').waitFor();
+  await page.setInputFiles('#calibration-run [name=images]', files);
+  await page.fill('#calibration-run [name=targetFar]', '0.05');
+  await page.click('#calibration-run button[type=submit]');
+  await page.locator('#suggested').waitFor({ timeout: 120_000 });
+  const suggested = Number(await page.locator('#suggested').innerText());
+  assert.ok(suggested > 0.3 && suggested < 1.6, `threshold ${suggested}`);
+  await page.locator('#calibration-result button.primary').click();
+  await until(async () => Math.abs(Number(await page.locator('#threshold').innerText()) - suggested) < 1e-3, 10_000, 'threshold applied');
+  await page.frameLocator('iframe.report').locator('svg[data-chart]').first().waitFor({ timeout: 20_000 });
   await shot('calibration');
   await page.goto(`${dev.origin}/console/#/device`);
   await until(async () => (await page.locator('.log').innerText()).length > 0, 10_000, 'device log');
