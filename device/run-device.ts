@@ -38,7 +38,7 @@ export interface RunningDevice {
 }
 
 /** Broker options from config; a non-loopback broker must use TLS unless `insecure: true`. */
-export async function brokerOptions(mqtt: DeviceConfig['mqtt'] & { url: string }): Promise<BrokerOptions> {
+export async function brokerOptions(mqtt: Pick<DeviceConfig['mqtt'], 'username' | 'password' | 'ca' | 'cert' | 'key' | 'insecure'> & { url: string }): Promise<BrokerOptions> {
   const problem = brokerUrlProblem(mqtt.url, mqtt.insecure);
   if (problem) throw new FaceGateError('FG_CONFIG_INVALID', `mqtt.url: ${problem}`);
   const pem = async (p?: string) => (p ? readFile(p).catch((e: Error) => { throw new FaceGateError('FG_CONFIG_INVALID', `cannot read ${p}: ${e.message}`); }) : undefined);
@@ -98,7 +98,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const link = await DeviceLink.start({
       broker, site: cfg.site, device: cfg.device, logger,
       // Beside the gallery directory, never inside it: queued decisions name identities in plain.
-      decisions: { queuePath: cfg.mqtt.queueDb ?? join(dirname(resolve(cfg.gallery.db)), 'decision-queue.sqlite') },
+      decisions: { queuePath: cfg.mqtt.queueDb ?? join(dirname(resolve(cfg.gallery.db)), 'decision-queue.sqlite'),
+        history: { maxRows: cfg.mqtt.decisionHistory.maxRows, maxAgeMs: cfg.mqtt.decisionHistory.maxAgeDays * 86_400_000 } },
       statusInfo: () => ({ galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued }),
       homeAssistant: cfg.mqtt.homeAssistant ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, model: pipeline.modelId } : false,
       enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys } : undefined,

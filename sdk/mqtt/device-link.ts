@@ -18,6 +18,8 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { describeConnectError, mqttOptions, waitConnected, type BrokerOptions } from './connect.ts';
 import { buildDecisionMessage, ulid, type DecisionInput, type DecisionMessage } from './decision-message.ts';
 import { DurableQueue, type DurableQueueOptions } from './durable-queue.ts';
+import { DecisionHistory, historyPathFor, type DecisionHistoryOptions } from './decision-history.ts';
+import { replayHandler, REPLAY_COMMAND } from './decision-replay.ts';
 import { EnrollmentSync, type SyncLimits, type SnapshotRequest } from './enrollment-sync.ts';
 import type { EnrollmentTarget, SyncStateStore } from './enrollment-target.ts';
 import { haDiscoveryMessages } from './ha-discovery.ts';
@@ -46,6 +48,8 @@ export interface DeviceLinkOptions {
      * (Mosquitto `autosave_interval`). Default 30 s.
      */
     redeliverWindowMs?: number;
+    /** Sequence numbers and the replay history (decision-history.ts); `path` defaults beside the queue. */
+    history?: DecisionHistoryOptions & { path?: string };
   };
   /** Retained status + Last Will (default true). The sync CLI turns it off not to clobber the daemon's. */
   announce?: boolean;
@@ -100,8 +104,9 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   #redeliverWindowMs: number;
   #lastPrune = 0;
   #redelivered = 0;
+  #history: DecisionHistory | undefined;
 
-  private constructor(o: DeviceLinkOptions, client: MqttClient, queue: DurableQueue | undefined) {
+  private constructor(o: DeviceLinkOptions, client: MqttClient, queue: DurableQueue | undefined, history?: DecisionHistory) {
     super();
     this.#o = o;
     this.#log = o.logger ?? silentLogger;
@@ -110,6 +115,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     this.topics = deviceTopics(o.site, o.device);
     this.client = client;
     this.#queue = queue;
+    this.#history = history;
     this.#maxInFlight = o.decisions?.maxInFlight ?? 64;
     this.#redeliverWindowMs = o.decisions?.redeliverWindowMs ?? 30_000;
     this.#tokens = o.events?.burst ?? 100;
@@ -140,6 +146,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   /** Opens the queue, connects (see `waitConnectedMs`) and starts everything configured. */
   static async start(o: DeviceLinkOptions): Promise<DeviceLink> {
     const queue = o.decisions ? DurableQueue.open(o.decisions.queuePath, o.decisions.queue) : undefined;
+    const history = o.decisions ? DecisionHistory.open(o.decisions.history?.path ?? historyPathFor(o.decisions.queuePath), { synchronous: o.decisions.queue?.synchronous, ...o.decisions.history }) : undefined;
     const topics = deviceTopics(o.site, o.device);
     const announce = o.announce ?? true;
     const will = announce
@@ -153,9 +160,10 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
       client = mqtt.connect(o.broker.url, mqttOptions({ ...o.broker, clientId }, { clean: true, will, reconnectOnConnackError: true, queueQoSZero: false }));
     } catch (e) {
       queue?.close();
+      history?.close();
       throw e;
     }
-    const link = new DeviceLink(o, client, queue);
+    const link = new DeviceLink(o, client, queue, history);
     link.#wire();
     const wait = o.waitConnectedMs ?? 15_000;
     // Listen before anything else awaits, so a first CONNACK refusal is not missed.
@@ -249,7 +257,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     if (!this.#queue) throw new FaceGateError('FG_CONFIG_INVALID', 'this link has no decision queue (decisions.queuePath)');
     if (this.#closing) throw new FaceGateError('FG_MQTT', 'link is closing');
     const msg = buildDecisionMessage(input, { site: this.site, device: this.device, includeImage: this.#o.decisions?.includeImage ?? false });
-    this.#queue.push(msg.id, this.topics.decision, Buffer.from(JSON.stringify(msg)));
+    this.#queue.push(msg.id, this.topics.decision, this.#history ? this.#history.record(msg) : Buffer.from(JSON.stringify(msg)));
     this.#schedulePump();
     return msg;
   }
@@ -431,6 +439,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
         return { version: this.#o.enrollment!.target.version() };
       };
     }
+    if (name === REPLAY_COMMAND && this.#history) return replayHandler(this.#history, (p) => { if (!this.#closing) this.client.publish(this.topics.decision, p, { qos: 1 }); });
     if (name === 'status') return () => statusMessage('online', { site: this.site, device: this.device, broker: this.#o.broker.url }, this.#statusInfo());
     return undefined;
   }
@@ -488,6 +497,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     await this.client.endAsync(!this.client.connected).catch(() => undefined);
     this.#queue?.close();
     this.#queue = undefined;
+    this.#history?.close();
   }
 }
 
