@@ -55,7 +55,7 @@ export interface RunningDevice {
 const STATUS_INTERVAL_MS = 30_000;
 
 /** Broker options from config; a non-loopback broker must use TLS unless `insecure: true`. */
-export async function brokerOptions(mqtt: DeviceConfig['mqtt'] & { url: string }): Promise<BrokerOptions> {
+export async function brokerOptions(mqtt: Pick<DeviceConfig['mqtt'], 'username' | 'password' | 'ca' | 'cert' | 'key' | 'insecure'> & { url: string }): Promise<BrokerOptions> {
   const problem = brokerUrlProblem(mqtt.url, mqtt.insecure);
   if (problem) throw new FaceGateError('FG_CONFIG_INVALID', `mqtt.url: ${problem}`);
   const pem = async (p?: string) => (p ? readFile(p).catch((e: Error) => { throw new FaceGateError('FG_CONFIG_INVALID', `cannot read ${p}: ${e.message}`); }) : undefined);
@@ -140,7 +140,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const link = await DeviceLink.start({
       broker, site: cfg.site, device: cfg.device, logger,
       // Beside the gallery directory, never inside it: queued decisions name identities in plain.
-      decisions: { queuePath: cfg.mqtt.queueDb ?? join(dirname(resolve(cfg.gallery.db)), 'decision-queue.sqlite') },
+      decisions: { queuePath: cfg.mqtt.queueDb ?? join(dirname(resolve(cfg.gallery.db)), 'decision-queue.sqlite'),
+        history: { maxRows: cfg.mqtt.decisionHistory.maxRows, maxAgeMs: cfg.mqtt.decisionHistory.maxAgeDays * 86_400_000 } },
       statusInfo: () => ({
         galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued,
         fps: live.fps(Date.now()), latencyP50Ms: live.latencyP50(), presentationAttacks: live.attacks,

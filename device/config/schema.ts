@@ -55,8 +55,16 @@ export const configSchema = z.object({
     queueDb: z.string().optional(),
     /** Site enrolment public key(s) (PEM): when set, the device follows signed enrolment sync. */
     enrollmentPublicKey: z.string().optional(),
+    /**
+     * Every decision carries a per-device `seq`; the device keeps the last ones to answer
+     * `replay since N` on its command topic (docs/mqtt.md, "Gaps and replay").
+     */
+    decisionHistory: z.object({
+      maxRows: z.number().int().min(100).max(10_000_000).default(100_000),
+      maxAgeDays: z.number().positive().max(3650).default(7),
+    }).strict().default({ maxRows: 100_000, maxAgeDays: 7 }),
     homeAssistant: z.boolean().default(true),
-  }).strict().default({ insecure: false, embeddedPort: 1883, homeAssistant: true }),
+  }).strict().default({ insecure: false, embeddedPort: 1883, homeAssistant: true, decisionHistory: { maxRows: 100_000, maxAgeDays: 7 } }),
   /**
    * `keyFile`: site key of an encrypted gallery (32 bytes, raw or base64, mode 0600; see
    * SECURITY.md, gallery encryption). Absent: FACEGATE_GALLERY_KEY if set, else a plain gallery.

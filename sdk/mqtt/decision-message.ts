@@ -78,6 +78,10 @@ export const DecisionMessage = z.object({
   liveness: z.number().min(0).max(1).optional(),
   camera: z.string().optional(),
   image: z.string().optional(),
+  /** Per-device sequence number, 1, 2, 3… (decision-history.ts); a gap means missed decisions. */
+  seq: z.number().int().positive().optional(),
+  /** The history `seq` counts in; a new stream restarts at 1. */
+  stream: z.string().optional(),
 }).strict();
 export type DecisionMessage = z.infer<typeof DecisionMessage>;
 

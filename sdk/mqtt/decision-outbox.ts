@@ -10,6 +10,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../logger.ts';
 import { DurableQueue, type DurableQueueOptions } from './durable-queue.ts';
+import { DecisionHistory, historyPathFor, type DecisionHistoryOptions } from './decision-history.ts';
 import type { DecisionMessage } from './decision-message.ts';
 
 export interface DecisionOutboxOptions {
@@ -23,11 +24,15 @@ export interface DecisionOutboxOptions {
    * (Mosquitto `autosave_interval`). Default 30 s.
    */
   redeliverWindowMs?: number;
+  /** Sequence numbers and the replay history (decision-history.ts); `path` defaults beside the queue. */
+  history?: DecisionHistoryOptions & { path?: string };
 }
 
 export class DecisionOutbox {
   readonly topic: string;
   #queue: DurableQueue | undefined;
+  /** Numbers each decision and keeps it for replay requests (the broker's PUBACK is not storage). */
+  readonly history: DecisionHistory;
   #client: MqttClient;
   #log: Logger;
   #onAcked: (id: string) => void;
@@ -44,6 +49,12 @@ export class DecisionOutbox {
   /** Opens (or creates) the queue file; nothing is sent before `start`. */
   constructor(o: DecisionOutboxOptions & { client: MqttClient; topic: string; logger: Logger; onAcked: (id: string) => void }) {
     this.#queue = DurableQueue.open(o.queuePath, o.queue);
+    try {
+      this.history = DecisionHistory.open(o.history?.path ?? historyPathFor(o.queuePath), { synchronous: o.queue?.synchronous, ...o.history });
+    } catch (e) {
+      this.#queue.close();
+      throw e;
+    }
     this.#client = o.client;
     this.topic = o.topic;
     this.#log = o.logger;
@@ -69,7 +80,7 @@ export class DecisionOutbox {
   /** Stores the message (on disk when this returns) and schedules its publication. */
   push(msg: DecisionMessage): void {
     if (!this.#queue) throw new Error('decision outbox is closed');
-    this.#queue.push(msg.id, this.topic, Buffer.from(JSON.stringify(msg)));
+    this.#queue.push(msg.id, this.topic, this.history.record(msg));
     this.schedule();
   }
 
@@ -154,5 +165,6 @@ export class DecisionOutbox {
     this.#closed = true;
     this.#queue?.close();
     this.#queue = undefined;
+    this.history.close();
   }
 }

@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../logger.ts';
 import { describeConnectError, mqttOptions, waitConnected, type BrokerOptions } from './connect.ts';
 import { buildDecisionMessage, type DecisionInput, type DecisionMessage } from './decision-message.ts';
 import { DecisionOutbox, type DecisionOutboxOptions } from './decision-outbox.ts';
+import { replayHandler, REPLAY_COMMAND } from './decision-replay.ts';
 import type { EnrollmentSync } from './enrollment-sync.ts';
 import { commandName, deviceTopics, type DeviceTopics } from './topics.ts';
 import { redactUrl, type CameraState, type StatusInfo } from './status-message.ts';
@@ -100,6 +101,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
       rejected: (fields) => this.publishEvent('command-rejected', fields),
     });
     this.#commands.register('status', () => this.#presence.status('online'));
+    if (outbox) this.#commands.register(REPLAY_COMMAND, replayHandler(outbox.history, (p) => { if (!this.#closing) this.client.publish(this.topics.decision, p, { qos: 1 }); }));
     this.#inbound = new InboundRouter((fields) => {
       this.#log.warn('message rejected: too large', { topic: fields.topic, bytes: fields.bytes, limit: fields.limit });
       this.publishEvent('message-rejected', fields);

@@ -29,7 +29,8 @@ export default async function sync(opts: BrokerFlags & KeyFlags & {
     const summary = { version: r.version, identities: r.identities, rejected: r.rejected, snapshotVersion: r.snapshotVersion, modelId: r.modelId, incomplete: r.incomplete, waitingDeltas: r.waitingDeltas, rejections: r.rejections };
     if (opts.json) line(summary);
     else process.stdout.write(`version ${r.version}, ${r.identities} identities, ${r.rejected} rejected message(s)${r.incomplete ? ', snapshot INCOMPLETE' : ''}\n`);
-    return r.incomplete ? 1 : 0;
+    // One rule: anything rejected (or a snapshot left incomplete) exits 1; the reasons are in the summary.
+    return r.incomplete || r.rejected > 0 ? 1 : 0;
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
