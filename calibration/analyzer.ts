@@ -4,6 +4,7 @@
  */
 import type { Box, StageTimings } from '../sdk/types.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
+import type { EmbedderId } from '../sdk/embed/onnx-embedder.ts';
 
 export type FallbackKind = 'none' | 'low-threshold' | 'centre-crop';
 
@@ -22,7 +23,8 @@ export interface FaceAnalyzer {
 }
 
 export type DetectorName = 'mtcnn' | 'rfb';
-export type EmbedderName = 'mobilefacenet-192' | 'fr-feature-512';
+/** Any registered embedder, fusions included (sdk/embed/onnx-embedder.ts EMBEDDER_IDS). */
+export type EmbedderName = EmbedderId;
 
 export interface AnalyzerConfig {
   detector: DetectorName;

@@ -10,6 +10,7 @@
  */
 import { FaceGateError } from '../sdk/errors.ts';
 import { createAnalyzer, type DetectorName, type EmbedderName } from './analyzer.ts';
+import { EMBEDDER_IDS } from '../sdk/embed/onnx-embedder.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 import { readGalleryTemplates, galleryScores, type GalleryTemplates } from './gallery-templates.ts';
 import { loadProbesCsv, probeSearches } from './probes.ts';
@@ -147,7 +148,7 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
     throw new FaceGateError('FG_CALIBRATION', `target FAR ${o.targetFar} needs at least ${pairsNeededForFar(o.targetFar)} impostor pairs (rule of three); the gallery's ${g.identities.length} identities give ${gs.impostor.length}. Enrol more people or raise --target-far`);
   }
   const detector = o.detector ?? 'mtcnn';
-  const embedder = o.embedder ?? (g.modelId === 'fr-feature-512' ? 'fr-feature-512' : 'mobilefacenet-192');
+  const embedder = o.embedder ?? ((EMBEDDER_IDS as readonly string[]).includes(g.modelId) ? g.modelId as EmbedderName : 'mobilefacenet-192');
   const flip = o.flip ?? false;
   if (o.writeConfig) await preflightConfig(o.writeConfig, { detector, embedder, flip });
   if (o.report) await preflightReportDir(o.report);

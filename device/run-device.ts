@@ -12,6 +12,8 @@ import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
 import { Gallery } from '../sdk/gallery/index.ts';
 import { loadSiteKey } from '../sdk/security/site-key.ts';
 import { decide } from '../sdk/match/decide.ts';
+import { effectiveOperatingPoint, type EffectivePoint } from '../sdk/match/operating-point.ts';
+import { impostorTail } from '../sdk/match/impostor-tails.ts';
 import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, type BrokerOptions, type CameraState, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import { createSource } from './sources/create-source.ts';
@@ -63,6 +65,11 @@ export interface DeviceHooks {
   reembedEvery?: number;
 }
 
+/** The operating point as published in status (rounded for people). */
+function matchStatus(p: EffectivePoint) {
+  return { threshold: Math.round(p.threshold * 1e4) / 1e4, source: p.source, targetFpir: p.targetFpir, impliedFpir: p.impliedFpir === null ? null : Number(p.impliedFpir.toPrecision(3)), templates: p.templates };
+}
+
 export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Promise<RunningDevice> {
   const logger = opts.logger ?? silentLogger;
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -79,6 +86,19 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     cleanups.push(() => pipeline.release());
     const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger, key: galleryKey });
     cleanups.push(() => gallery.close());
+    // The operating point follows the gallery: re-derived whenever its version changes.
+    const tail = impostorTail(pipeline.modelId, cfg.pipeline.flip);
+    const policy = { fpir: cfg.match.fpir, threshold: cfg.match.threshold };
+    let op: { version: number; point: EffectivePoint } | undefined;
+    const operatingPoint = (): EffectivePoint => {
+      const version = gallery.version;
+      if (op?.version === version) return op.point;
+      const point = effectiveOperatingPoint(policy, tail, gallery.stats().templates, pipeline.modelId);
+      if (point.warning && point.warning !== op?.point.warning) logger.warn('match threshold above target', { warning: point.warning });
+      op = { version, point };
+      return point;
+    };
+    operatingPoint(); // a model without a tail and no match.threshold fails the start here
 
     let embedded: EmbeddedBroker | undefined;
     let broker: BrokerOptions;
@@ -101,7 +121,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       broker, site: cfg.site, device: cfg.device, logger,
       // Beside the gallery directory, never inside it: queued decisions name identities in plain.
       decisions: { queuePath: cfg.mqtt.queueDb ?? join(dirname(resolve(cfg.gallery.db)), 'decision-queue.sqlite') },
-      statusInfo: () => ({ galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued }),
+      statusInfo: () => ({ galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued, match: matchStatus(operatingPoint()) }),
       homeAssistant: cfg.mqtt.homeAssistant ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, model: pipeline.modelId } : false,
       enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys } : undefined,
       // A terminal must work with the broker down: decisions wait in the durable queue.
@@ -123,7 +143,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     metrics.livenessEnabled.set(liveness ? 1 : 0);
 
     const match = (embedding: Float32Array): MatchOutcome => {
-      const d = decide(gallery.search(embedding, 10, { threshold: cfg.match.threshold }), { threshold: cfg.match.threshold, margin: cfg.match.margin, now: Date.now() });
+      const { threshold } = operatingPoint();
+      const d = decide(gallery.search(embedding, 10, { threshold }), { threshold, margin: cfg.match.margin, now: Date.now() });
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
     const loop = new FrameLoop({
@@ -141,7 +162,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       },
       event: (kind, detail) => link.publishEvent(kind, detail),
       onFrameDone: opts.onFrameDone,
-    }, { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery });
+    }, { modelId: pipeline.modelId, threshold: () => operatingPoint().threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery });
 
     const ended = new Promise<void>((resolve) => source.on('state', (s) => {
       link.setCamera(cameraState(s));
@@ -151,15 +172,21 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       host: cfg.http.host, port: cfg.http.port, metrics,
       health: () => {
         const age = loop.lastFrameAt === null ? null : Date.now() - loop.lastFrameAt;
-        return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued };
+        return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued, match: matchStatus(operatingPoint()) };
       },
     });
     cleanups.push(() => health.close());
-    const gauges = setInterval(() => {
+    const updateGauges = () => {
       metrics.queueDepth.set(link.queued);
       metrics.gallerySize.set(gallery.stats().identities);
       metrics.galleryVersion.set(gallery.version);
-    }, 1000);
+      const p = operatingPoint();
+      metrics.matchThreshold.set(p.threshold);
+      metrics.matchImpliedFpir.set(p.impliedFpir ?? -1);
+      metrics.matchTargetFpir.set(p.targetFpir);
+    };
+    updateGauges();
+    const gauges = setInterval(updateGauges, 1000);
     gauges.unref();
     cleanups.push(() => clearInterval(gauges));
 

@@ -9,8 +9,9 @@ import type { ExecutionProvider } from '../runtime/session.ts';
 import type { Embedder, Frame, Landmarks5 } from '../types.ts';
 import { l2Normalize } from './l2.ts';
 
-export type EmbedderId = 'mobilefacenet-192' | 'fr-feature-512';
-export const EMBEDDER_IDS: readonly EmbedderId[] = ['mobilefacenet-192', 'fr-feature-512'];
+/** Every embedder a pipeline can run: the pack's models and the fusions of two (fusion.ts). */
+export type EmbedderId = 'mobilefacenet-192' | 'fr-feature-512' | 'fusion-mfn192-fr512';
+export const EMBEDDER_IDS: readonly EmbedderId[] = ['mobilefacenet-192', 'fr-feature-512', 'fusion-mfn192-fr512'];
 
 export interface EmbedderOptions {
   /** Flip test-time augmentation: embed the mirrored face too, sum, renormalise. */

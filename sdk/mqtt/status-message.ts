@@ -11,6 +11,8 @@ export interface StatusInfo {
   camera?: CameraState;
   /** Decisions waiting for a PUBACK. */
   queued?: number;
+  /** Operating point in effect: threshold, and the stranger rate it implies for this gallery. */
+  match?: { threshold: number; source: 'fpir' | 'threshold'; targetFpir: number; impliedFpir: number | null; templates: number };
 }
 
 export interface StatusMessage extends StatusInfo {
