@@ -191,7 +191,7 @@ export class Gallery {
     try {
       if ((opts.modelId !== undefined && opts.modelId !== meta.modelId) || (opts.dim !== undefined && opts.dim !== meta.dim)) {
         throw new FaceGateError('FG_GALLERY_MODEL_MISMATCH',
-          `gallery ${dir} holds ${meta.modelId} (${meta.dim}-d) embeddings; cannot use it with ${opts.modelId ?? meta.modelId} (${opts.dim ?? meta.dim}-d)`,
+          `gallery ${dir} holds ${meta.modelId} (${meta.dim}-d) embeddings; cannot use it with ${opts.modelId ?? meta.modelId} (${opts.dim ?? meta.dim}-d): embeddings of two models are never mixed. Run with the gallery's model (pipeline.embedder / --embedder ${meta.modelId}) or enrol everyone again into a new gallery (facegate enroll --db <new dir> --embedder ${opts.modelId ?? meta.modelId})`,
           { details: { galleryModel: meta.modelId, galleryDim: meta.dim, requestedModel: opts.modelId, requestedDim: opts.dim } });
       }
       const g = new Gallery(dir, store, meta, opts, cipher);
