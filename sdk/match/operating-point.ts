@@ -186,7 +186,7 @@ export function effectiveOperatingPoint(policy: MatchPolicy, tail: ImpostorTail 
     if (!(policy.threshold > 0 && policy.threshold <= 2)) throw new FaceGateError('FG_CONFIG_INVALID', `match.threshold must be a distance in (0, 2], got ${policy.threshold}`);
     const implied = tail ? impliedFpir(tail, policy.threshold, n) : null;
     const warning = implied !== null && implied > targetFpir
-      ? `match.threshold ${policy.threshold} lets about ${implied.toPrecision(2)} of strangers in with ${n} templates enrolled (target ${targetFpir}); remove it to use match.fpir`
+      ? `match.threshold ${policy.threshold} grants about ${Number((100 * implied).toPrecision(2))}% of strangers with ${n} templates enrolled (target ${100 * targetFpir}%); remove it to use match.fpir`
       : null;
     return { threshold: policy.threshold, source: 'threshold', targetFpir, impliedFpir: implied, templates: n, warning };
   }

@@ -53,3 +53,18 @@ test('threshold for a target FPIR shrinks as the gallery grows, and implies that
   close(impliedFpir(tail, big.threshold, 1000), 1e-2, 1e-6, 'implied');
   assert.equal(thresholdForFpir(tail, 1e-2, 0).galleryTemplates, 1, 'an empty gallery is sized as one');
 });
+
+test('effective operating point: derived from fpir, or a raw threshold warned about above the target', async () => {
+  const { effectiveOperatingPoint } = await import('../../../sdk/match/operating-point.ts');
+  const n = 200000;
+  const tail = fitImpostorTail(Float64Array.from({ length: n }, (_, i) => (2 * (i + 0.5)) / n), 'm', 1e-2);
+  const p = effectiveOperatingPoint({ fpir: 0.01 }, tail, 100, 'm');
+  assert.equal(p.source, 'fpir');
+  close(p.impliedFpir!, 0.01, 1e-6, 'implied = target');
+  const loose = effectiveOperatingPoint({ fpir: 0.01, threshold: 0.5 }, tail, 100, 'm');
+  assert.equal(loose.threshold, 0.5);
+  assert.match(loose.warning ?? '', /grants about 100% of strangers with 100 templates enrolled \(target 1%\)/);
+  assert.equal(effectiveOperatingPoint({ fpir: 0.01, threshold: 1e-4 }, tail, 100, 'm').warning, null, 'about 0.5% implied, under the 1% target');
+  assert.throws(() => effectiveOperatingPoint({}, undefined, 100, 'x'), /no impostor-distance tail is known for model x/);
+  assert.equal(effectiveOperatingPoint({ threshold: 0.9 }, undefined, 100, 'x').impliedFpir, null);
+});
