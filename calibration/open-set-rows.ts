@@ -13,14 +13,16 @@ export interface RowsModel {
   parts: readonly TrainEmbedder[];
   weightA?: number;
   flip: boolean;
+  /** Embedder build (default fp32). */
+  precision?: 'fp32' | 'int8' | 'fp16';
 }
 
 export async function labeledRows(items: readonly LabeledImage[], imagesDir: string, detector: TrainDetector, m: RowsModel,
   opts: { cacheDir?: string; onProgress?: (done: number, total: number) => void } = {}): Promise<LabeledRows> {
   const keyed = items.map((i) => ({ key: relative(imagesDir, i.path), path: i.path }));
-  await warmEmbeddingCaches(keyed, { detector, variants: m.parts.map((e) => ({ embedder: e, flip: m.flip })), imagesDir, cacheDir: opts.cacheDir, onProgress: opts.onProgress });
+  await warmEmbeddingCaches(keyed, { detector, variants: m.parts.map((e) => ({ embedder: e, flip: m.flip })), imagesDir, cacheDir: opts.cacheDir, precision: m.precision, onProgress: opts.onProgress });
   const parts: EmbeddedRows[] = [];
-  for (const e of m.parts) parts.push(await embedLabeledImages(keyed, { detector, embedder: e, flip: m.flip, imagesDir, cacheDir: opts.cacheDir }));
+  for (const e of m.parts) parts.push(await embedLabeledImages(keyed, { detector, embedder: e, flip: m.flip, imagesDir, cacheDir: opts.cacheDir, precision: m.precision }));
   const ok = items.map((_, i) => parts.every((p) => p.index.fallback[i] !== 'failed'));
   const identity = items.map((i) => i.identity);
   if (parts.length === 1) return { identity, vectors: parts[0].vectors, dim: parts[0].index.dim, ok };

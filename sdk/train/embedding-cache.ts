@@ -23,6 +23,8 @@ export interface ExtractConfig {
   embedder: TrainEmbedder;
   flip?: boolean;
   packDir?: string;
+  /** Embedder build (default fp32); part of the cache key. */
+  precision?: 'fp32' | 'int8' | 'fp16';
 }
 
 export interface CacheIndex {
@@ -66,7 +68,8 @@ export function cacheKey(cfg: ExtractConfig, imagesDir: string): string {
   const abs = resolve(imagesDir);
   const name = `${basename(dirname(abs))}-${basename(abs)}`.replace(/[^A-Za-z0-9._-]+/g, '_');
   const h = createHash('sha256').update(abs).digest('hex').slice(0, 8);
-  return `${cfg.detector}-${cfg.embedder}${cfg.flip ? '-flip' : ''}-${name}-${h}`;
+  const prec = cfg.precision && cfg.precision !== 'fp32' ? `-${cfg.precision}` : '';
+  return `${cfg.detector}-${cfg.embedder}${cfg.flip ? '-flip' : ''}${prec}-${name}-${h}`;
 }
 
 async function modelHashes(pack: ModelPack, cfg: ExtractConfig): Promise<Record<string, string>> {
@@ -111,8 +114,8 @@ export interface ExtractOptions extends ExtractConfig {
  */
 export async function embedLabeledImages(items: readonly ImageItem[], o: ExtractOptions): Promise<EmbeddedRows> {
   const { openPack } = await import('../pipeline/create-detector.ts');
-  const pack = await openPack(o.packDir);
-  const cfg: ExtractConfig = { detector: o.detector, embedder: o.embedder, flip: Boolean(o.flip), packDir: o.packDir };
+  const pack = await openPack(o.packDir, { precision: o.precision });
+  const cfg: ExtractConfig = { detector: o.detector, embedder: o.embedder, flip: Boolean(o.flip), packDir: o.packDir, precision: o.precision };
   let models: Record<string, string>;
   try {
     models = await modelHashes(pack, cfg);
@@ -133,7 +136,7 @@ export async function embedLabeledImages(items: readonly ImageItem[], o: Extract
     all = cached.vectors;
   } else {
     const { createPipeline } = await import('../pipeline/create-pipeline.ts');
-    const p = await createPipeline({ detector: o.detector, embedder: o.embedder, flip: o.flip, packDir: o.packDir });
+    const p = await createPipeline({ detector: o.detector, embedder: o.embedder, flip: o.flip, packDir: o.packDir, precision: o.precision });
     const fresh: Float32Array[] = [];
     const fallback: CacheIndex['fallback'] = [];
     let dim = cached?.index.dim ?? 0;
@@ -199,6 +202,7 @@ export interface SharedExtractOptions {
   imagesDir: string;
   cacheDir?: string;
   packDir?: string;
+  precision?: ExtractConfig['precision'];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -214,10 +218,10 @@ export async function warmEmbeddingCaches(items: readonly ImageItem[], o: Shared
   const { createPipeline } = await import('../pipeline/create-pipeline.ts');
   const { OnnxEmbedder } = await import('../embed/onnx-embedder.ts');
   const { loadFrame } = await import('../image/load-frame.ts');
-  const pack = await openPack(o.packDir);
+  const pack = await openPack(o.packDir, { precision: o.precision });
   const slots: { v: SharedExtractOptions['variants'][number]; models: Record<string, string>; stem: string; cached: { index: CacheIndex; vectors: Float32Array } | null; have: Set<string> }[] = [];
   for (const v of o.variants) {
-    const cfg: ExtractConfig = { detector: o.detector, embedder: v.embedder, flip: v.flip, packDir: o.packDir };
+    const cfg: ExtractConfig = { detector: o.detector, embedder: v.embedder, flip: v.flip, packDir: o.packDir, precision: o.precision };
     const models = await modelHashes(pack, cfg);
     const stem = join(o.cacheDir ?? DEFAULT_CACHE_DIR, cacheKey(cfg, o.imagesDir));
     let cached = await readCache(stem);
@@ -227,7 +231,7 @@ export async function warmEmbeddingCaches(items: readonly ImageItem[], o: Shared
   const missing = [...new Map(items.filter((it) => slots.some((s) => !s.have.has(it.key))).map((it) => [it.key, it])).values()];
   if (missing.length === 0) return 0;
   const first = o.variants[0];
-  const p = await createPipeline({ detector: o.detector, embedder: first.embedder, flip: first.flip, packDir: o.packDir });
+  const p = await createPipeline({ detector: o.detector, embedder: first.embedder, flip: first.flip, packDir: o.packDir, precision: o.precision });
   const others = await Promise.all(o.variants.slice(1).map((v) => OnnxEmbedder.create(pack, v.embedder, { flip: v.flip })));
   const fresh: { vec: Float32Array[]; fallback: CacheIndex['fallback'][number] }[] = [];
   try {

@@ -1,7 +1,8 @@
 /**
  * Dense 1:1 figures from the embedding cache: every genuine pair and every impostor pair of a
  * labelled set (lfw-dev: ~7M impostor pairs), TAR at FAR 1e-3 / 1e-4 / 1e-5.
- *   node --import tsx test/bench/dense-verification.ts --labeled-csv <csv> --images <dir> [--same-person <csv>] [--variants fusion-mfn192-fr512,...]
+ *   node --import tsx test/bench/dense-verification.ts --labeled-csv <csv> --images <dir> [--same-person <csv>] [--variants fusion-mfn192-fr512,...] [--precision fp32|int8]
+ * (embeds what the cache lacks, e.g. the int8 builds on a first run)
  */
 import { parseArgs } from 'node:util';
 import { loadLabeledCsv } from '../../calibration/labeled.ts';
@@ -11,14 +12,15 @@ import { impostorDistances } from '../../calibration/open-set-protocol.ts';
 import { FUSIONS } from '../../sdk/embed/fusion.ts';
 import type { TrainEmbedder } from '../../sdk/train/embedding-cache.ts';
 
-const { values } = parseArgs({ options: { 'labeled-csv': { type: 'string' }, images: { type: 'string' }, 'same-person': { type: 'string' }, variants: { type: 'string' } } });
+const { values } = parseArgs({ options: { 'labeled-csv': { type: 'string' }, images: { type: 'string' }, 'same-person': { type: 'string' }, variants: { type: 'string' }, precision: { type: 'string' } } });
+const precision = (values.precision ?? 'fp32') as 'fp32' | 'int8';
 const images = values.images!;
 let items = await loadLabeledCsv(values['labeled-csv']!, images);
 if (values['same-person']) items = mergeSamePerson(items, await loadSamePerson(values['same-person']));
 for (const v of (values.variants ?? 'fusion-mfn192-fr512,mobilefacenet-192,fr-feature-512+flip').split(',')) {
   const [id, flipTag] = v.split('+');
   const f = FUSIONS[id];
-  const m: RowsModel = f ? { parts: f.parts as readonly TrainEmbedder[], weightA: f.weightA, flip: flipTag === 'flip' } : { parts: [id as TrainEmbedder], flip: flipTag === 'flip' };
+  const m: RowsModel = f ? { parts: f.parts as readonly TrainEmbedder[], weightA: f.weightA, flip: flipTag === 'flip', precision } : { parts: [id as TrainEmbedder], flip: flipTag === 'flip', precision };
   const rows = await labeledRows(items, images, 'mtcnn', m);
   const imp = impostorDistances(rows).sort();
   const gen: number[] = [];
@@ -30,5 +32,5 @@ for (const v of (values.variants ?? 'fusion-mfn192-fr512,mobilefacenet-192,fr-fe
     gen.push(Math.sqrt(Math.max(0, 2 - 2 * dot)));
   }
   const tar = (far: number) => { const t = imp[Math.floor(far * imp.length)]; return { far, threshold: Number(t.toFixed(4)), tar: Number((gen.filter((g) => g < t).length / gen.length).toFixed(5)) }; };
-  console.log(JSON.stringify({ variant: v, genuine_pairs: gen.length, impostor_pairs: imp.length, at: [1e-3, 1e-4, 1e-5].map(tar) }));
+  console.log(JSON.stringify({ variant: v, precision, genuine_pairs: gen.length, impostor_pairs: imp.length, at: [1e-3, 1e-4, 1e-5].map(tar) }));
 }
