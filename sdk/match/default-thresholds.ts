@@ -1,4 +1,6 @@
 /**
+ * Fallback only: `facegate identify` and the device derive the threshold from match.fpir and the
+ * model's stored impostor tail (operating-point.ts); these fixed values serve a model without one.
  * Starting 1:N thresholds (Euclidean, unit embeddings) per embedding model, used when none is
  * configured: the largest threshold keeping the false-accept rate of not-enrolled people at or
  * under 1% on lfw-dev 1:N (180 identities, 675 strangers), rounded down below every measured
