@@ -4,6 +4,7 @@
  */
 import type { FaceAnalyzer as SdkFaceAnalyzer } from '../sdk/types.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
+import type { EmbedderId } from '../sdk/embed/onnx-embedder.ts';
 
 /** The SDK's analyzer, plus release(): calibration owns the pipeline it creates. */
 export type FaceAnalyzer = SdkFaceAnalyzer & { release(): Promise<void> };

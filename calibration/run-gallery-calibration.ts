@@ -11,6 +11,7 @@
 import { FaceGateError } from '../sdk/errors.ts';
 import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, isEmbedderId } from '../sdk/registry.ts';
 import { createAnalyzer, type DetectorName, type EmbedderName } from './analyzer.ts';
+import { EMBEDDER_IDS } from '../sdk/embed/onnx-embedder.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 import { readGalleryTemplates, galleryScores, type GalleryTemplates } from './gallery-templates.ts';
 import { loadProbesCsv, probeSearches } from './probes.ts';

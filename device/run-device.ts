@@ -12,6 +12,8 @@ import { createPipeline, type Pipeline } from '../sdk/pipeline/index.ts';
 import { Gallery } from '../sdk/gallery/index.ts';
 import { loadSiteKey } from '../sdk/security/site-key.ts';
 import { decide } from '../sdk/match/decide.ts';
+import { effectiveOperatingPoint, type EffectivePoint } from '../sdk/match/operating-point.ts';
+import { impostorTail } from '../sdk/match/impostor-tails.ts';
 import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, OPEN_DOOR_COMMAND, PRESENTATION_ATTACK, type BrokerOptions, type CameraState, type CommandHandler, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import { createSource } from './sources/create-source.ts';
@@ -78,6 +80,11 @@ export interface DeviceHooks {
   fullDetectEvery?: number;
 }
 
+/** The operating point as published in status (rounded for people). */
+function matchStatus(p: EffectivePoint) {
+  return { threshold: Math.round(p.threshold * 1e4) / 1e4, source: p.source, targetFpir: p.targetFpir, impliedFpir: p.impliedFpir === null ? null : Number(p.impliedFpir.toPrecision(3)), templates: p.templates };
+}
+
 export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Promise<RunningDevice> {
   // The console's Device page shows recent log lines; without a console nothing is kept.
   const logs = cfg.console.enabled ? new LogRing(opts.logger ?? silentLogger) : undefined;
@@ -98,6 +105,20 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     cleanups.push(() => pipeline.release());
     const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger, key: galleryKey });
     cleanups.push(() => gallery.close());
+    // The operating point follows the gallery: re-derived whenever its version changes.
+    const tail = impostorTail(pipeline.modelId, cfg.pipeline.flip);
+    // Mutable: the console's "apply threshold" swaps threshold and margin, then the point is re-derived.
+    const policy = { fpir: cfg.match.fpir, threshold: cfg.match.threshold, margin: cfg.match.margin };
+    let op: { version: number; point: EffectivePoint; policy: number | undefined } | undefined;
+    const operatingPoint = (): EffectivePoint => {
+      const version = gallery.version;
+      if (op?.version === version && op.policy === policy.threshold) return op.point;
+      const point = effectiveOperatingPoint(policy, tail, gallery.stats().templates, pipeline.modelId);
+      if (point.warning && point.warning !== op?.point.warning) logger.warn('match threshold above target', { warning: point.warning });
+      op = { version, point, policy: policy.threshold };
+      return point;
+    };
+    operatingPoint(); // a model without a tail and no match.threshold fails the start here
 
     let embedded: EmbeddedBroker | undefined;
     let broker: BrokerOptions;
@@ -144,7 +165,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         history: { maxRows: cfg.mqtt.decisionHistory.maxRows, maxAgeMs: cfg.mqtt.decisionHistory.maxAgeDays * 86_400_000 } },
       statusInfo: () => ({
         galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued,
-        fps: live.fps(Date.now()), latencyP50Ms: live.latencyP50(), presentationAttacks: live.attacks,
+        fps: live.fps(Date.now()), latencyP50Ms: live.latencyP50(), presentationAttacks: live.attacks, match: matchStatus(operatingPoint()),
       }),
       statusIntervalMs: STATUS_INTERVAL_MS,
       homeAssistant: info ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, modelId: info.modelId, swVersion: info.swVersion, diagnostics: true, doorButton: remoteOpen } : false,
@@ -167,17 +188,15 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     if (liveness) cleanups.push(() => liveness.scorer.release());
     metrics.livenessEnabled.set(liveness ? 1 : 0);
 
-    // One object swapped whole by the console's "apply threshold": a match sees the old pair or the new one.
-    let matchSettings = { threshold: cfg.match.threshold, margin: cfg.match.margin };
     const match = (embedding: Float32Array): MatchOutcome => {
-      const { threshold, margin } = matchSettings;
-      const d = decide(gallery.search(embedding, 10, { threshold }), { threshold, margin, now: Date.now() });
+      const { threshold } = operatingPoint();
+      const d = decide(gallery.search(embedding, 10, { threshold }), { threshold, margin: policy.margin, now: Date.now() });
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
     const serial = new Serial();
     const decisionLog = cfg.console.enabled ? new DecisionLog() : undefined;
     const hub = cfg.console.enabled ? new LiveHub({ fps: cfg.console.liveFps, nameOf: (id) => gallery.get(id)?.name ?? null, logger }) : undefined;
-    const loopOptions = { modelId: pipeline.modelId, threshold: cfg.match.threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery };
+    const loopOptions = { modelId: pipeline.modelId, threshold: () => operatingPoint().threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery };
     const detectAround = pipeline.detectAround;
     const loop = new FrameLoop({
       source, metrics, logger, door, match, liveness: liveness?.scorer, tap: hub,
@@ -219,7 +238,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     }));
     const healthSnapshot = (): HealthSnapshot => {
       const age = loop.lastFrameAt === null ? null : Date.now() - loop.lastFrameAt;
-      return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued };
+      return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued, match: matchStatus(operatingPoint()) };
     };
     const health = await startHealthServer({ host: cfg.http.host, port: cfg.http.port, metrics, health: healthSnapshot });
     cleanups.push(() => health.close());
@@ -241,7 +260,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         onChange: (state) => hub.send('capture', state),
       });
       hub.addListener(capture);
-      const recent = new RecentFaces(cfg.console.recentFaces, { threshold: () => matchSettings.threshold, logger });
+      const recent = new RecentFaces(cfg.console.recentFaces, { threshold: () => operatingPoint().threshold, logger });
       hub.addListener(recent);
       const con = await startConsole({
         cfg, gallery, metrics, logs, decisions: decisionLog, hub, capture, recent, credentials, match,
@@ -251,10 +270,10 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
           analyze: (image, o) => serial.run(() => pipeline.analyze(image, o)),
           embedFaces: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
         },
-        threshold: () => matchSettings,
+        threshold: () => ({ threshold: operatingPoint().threshold, margin: policy.margin }),
         setThreshold: (threshold, margin) => {
-          matchSettings = { threshold, margin: margin ?? matchSettings.margin };
-          loopOptions.threshold = threshold; // what decisions report from now on
+          policy.threshold = threshold;
+          policy.margin = margin ?? policy.margin;
         },
         health: healthSnapshot,
         sync: () => ({ broker: link.connected ? 'connected' : 'disconnected', queued: link.queued, galleryVersion: gallery.version, enrollmentSync: !!publicKeys }),
@@ -267,11 +286,17 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       consoleInfo = { routes: con.routes, liveFramesSent: () => hub.framesSent };
       logger.info('console listening', { url: con.url, admin: credentials.hasAdmin ? 'set' : 'not set (facegate console passwd)' });
     }
-    const gauges = setInterval(() => {
+    const updateGauges = () => {
       metrics.queueDepth.set(link.queued);
       metrics.gallerySize.set(gallery.stats().identities);
       metrics.galleryVersion.set(gallery.version);
-    }, 1000);
+      const p = operatingPoint();
+      metrics.matchThreshold.set(p.threshold);
+      metrics.matchImpliedFpir.set(p.impliedFpir ?? -1);
+      metrics.matchTargetFpir.set(p.targetFpir);
+    };
+    updateGauges();
+    const gauges = setInterval(updateGauges, 1000);
     gauges.unref();
     cleanups.push(() => clearInterval(gauges));
 

@@ -114,6 +114,9 @@ export const DETECTORS = {
 export const EMBEDDERS = {
   'mobilefacenet-192': { summary: 'MobileFaceNet, 192-d', dim: 192, threshold: 0.93 },
   'fr-feature-512': { summary: 'fr_feature ResNet, 512-d', dim: 512, threshold: 1.05 },
+  // Not a pack model: both of the above, concatenated with weights (embed/fusion.ts FUSIONS). Its
+  // fallback threshold is the fpir 0.001 one at ~1,200 people on lfw-dev (docs/operating-point.md).
+  'fusion-mfn192-fr512': { summary: 'MobileFaceNet-192 + fr_feature-512, weighted concatenation, 704-d', dim: 704, threshold: 0.92 },
 } as const satisfies Record<string, EmbedderSpec>;
 
 /** A detector name. */

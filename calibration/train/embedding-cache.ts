@@ -23,6 +23,8 @@ export interface ExtractConfig {
   embedder: TrainEmbedder;
   flip?: boolean;
   packDir?: string;
+  /** Embedder build (default fp32); part of the cache key. */
+  precision?: 'fp32' | 'int8' | 'fp16';
 }
 
 export interface CacheIndex {
@@ -61,7 +63,8 @@ export function cacheKey(cfg: ExtractConfig, imagesDir: string): string {
   const abs = resolve(imagesDir);
   const name = `${basename(dirname(abs))}-${basename(abs)}`.replace(/[^A-Za-z0-9._-]+/g, '_');
   const h = createHash('sha256').update(abs).digest('hex').slice(0, 8);
-  return `${cfg.detector}-${cfg.embedder}${cfg.flip ? '-flip' : ''}-${name}-${h}`;
+  const prec = cfg.precision && cfg.precision !== 'fp32' ? `-${cfg.precision}` : '';
+  return `${cfg.detector}-${cfg.embedder}${cfg.flip ? '-flip' : ''}${prec}-${name}-${h}`;
 }
 
 async function modelHashes(pack: ModelPack, cfg: ExtractConfig): Promise<Record<string, string>> {
@@ -106,8 +109,8 @@ export interface ExtractOptions extends ExtractConfig {
  */
 export async function embedLabeledImages(items: readonly ImageItem[], o: ExtractOptions): Promise<EmbeddedRows> {
   const { openPack } = await import('../../sdk/pipeline/create-detector.ts');
-  const pack = await openPack(o.packDir);
-  const cfg: ExtractConfig = { detector: o.detector, embedder: o.embedder, flip: Boolean(o.flip), packDir: o.packDir };
+  const pack = await openPack(o.packDir, { precision: o.precision });
+  const cfg: ExtractConfig = { detector: o.detector, embedder: o.embedder, flip: Boolean(o.flip), packDir: o.packDir, precision: o.precision };
   let models: Record<string, string>;
   try {
     models = await modelHashes(pack, cfg);
@@ -128,7 +131,7 @@ export async function embedLabeledImages(items: readonly ImageItem[], o: Extract
     all = cached.vectors;
   } else {
     const { createPipeline } = await import('../../sdk/pipeline/create-pipeline.ts');
-    const p = await createPipeline({ detector: o.detector, embedder: o.embedder, flip: o.flip, packDir: o.packDir });
+    const p = await createPipeline({ detector: o.detector, embedder: o.embedder, flip: o.flip, packDir: o.packDir, precision: o.precision });
     const fresh: Float32Array[] = [];
     const fallback: CacheIndex['fallback'] = [];
     let dim = cached?.index.dim ?? 0;
@@ -185,4 +188,88 @@ export async function embedLabeledImages(items: readonly ImageItem[], o: Extract
     rowsIndex.fallback.push(index.fallback[r]);
   });
   return { index: rowsIndex, vectors, extracted: missing.length };
+}
+
+export interface SharedExtractOptions {
+  detector: TrainDetector;
+  /** Embedder variants to fill, each its own cache file; the face is detected once per image for all. */
+  variants: readonly { embedder: TrainEmbedder; flip: boolean }[];
+  imagesDir: string;
+  cacheDir?: string;
+  packDir?: string;
+  precision?: ExtractConfig['precision'];
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Fills the caches of several embedder variants in one pass: detection (the costly stage) runs
+ * once per image and every variant embeds the same face, so fused or compared embeddings of one
+ * image come from one detection. Images already in every variant's cache are skipped. Returns the
+ * number of images embedded.
+ */
+export async function warmEmbeddingCaches(items: readonly ImageItem[], o: SharedExtractOptions): Promise<number> {
+  if (o.variants.length === 0) return 0;
+  const { openPack } = await import('../../sdk/pipeline/create-detector.ts');
+  const { createPipeline } = await import('../../sdk/pipeline/create-pipeline.ts');
+  const { OnnxEmbedder } = await import('../../sdk/embed/onnx-embedder.ts');
+  const { loadFrame } = await import('../../sdk/image/load-frame.ts');
+  const pack = await openPack(o.packDir, { precision: o.precision });
+  const slots: { v: SharedExtractOptions['variants'][number]; models: Record<string, string>; stem: string; cached: { index: CacheIndex; vectors: Float32Array } | null; have: Set<string> }[] = [];
+  for (const v of o.variants) {
+    const cfg: ExtractConfig = { detector: o.detector, embedder: v.embedder, flip: v.flip, packDir: o.packDir, precision: o.precision };
+    const models = await modelHashes(pack, cfg);
+    const stem = join(o.cacheDir ?? DEFAULT_CACHE_DIR, cacheKey(cfg, o.imagesDir));
+    let cached = await readCache(stem);
+    if (cached && (JSON.stringify(cached.index.models) !== JSON.stringify(models) || cached.index.flip !== v.flip)) cached = null;
+    slots.push({ v, models, stem, cached, have: new Set(cached?.index.images ?? []) });
+  }
+  const missing = [...new Map(items.filter((it) => slots.some((s) => !s.have.has(it.key))).map((it) => [it.key, it])).values()];
+  if (missing.length === 0) return 0;
+  const first = o.variants[0];
+  const p = await createPipeline({ detector: o.detector, embedder: first.embedder, flip: first.flip, packDir: o.packDir, precision: o.precision });
+  const others = await Promise.all(o.variants.slice(1).map((v) => OnnxEmbedder.create(pack, v.embedder, { flip: v.flip })));
+  const fresh: { vec: Float32Array[]; fallback: CacheIndex['fallback'][number] }[] = [];
+  try {
+    for (const [i, it] of missing.entries()) {
+      let r;
+      try {
+        r = await p.analyze(it.path, { fallback: true });
+      } catch (e) {
+        throw new FaceGateError(isFaceGateError(e) ? e.code : 'FG_IMAGE_DECODE', `${it.path}: ${errorMessage(e)}`, { cause: e });
+      }
+      const k = mostCentralFace(r.faces, r.width, r.height);
+      if (k < 0) fresh.push({ vec: o.variants.map(() => new Float32Array(0)), fallback: 'failed' });
+      else {
+        const frame = others.length ? await loadFrame(it.path) : null;
+        const vec = [r.faces[k].embedding];
+        for (const e of others) vec.push((await e.embed(frame!, [r.faces[k].landmarks5]))[0]);
+        fresh.push({ vec, fallback: r.fallback ?? 'none' });
+      }
+      o.onProgress?.(i + 1, missing.length);
+    }
+  } finally {
+    await p.release();
+    await Promise.all(others.map((e) => e.release()));
+  }
+  for (const [j, s] of slots.entries()) {
+    const add = missing.map((m, i) => ({ m, f: fresh[i] })).filter(({ m }) => !s.have.has(m.key));
+    const dim = s.cached?.index.dim ?? add.find(({ f }) => f.vec[j].length)?.f.vec[j].length ?? 0;
+    if (dim === 0) throw new FaceGateError('FG_INPUT_INVALID', 'no face could be embedded in any image');
+    const before = s.cached?.index.images.length ?? 0;
+    const all = new Float32Array((before + add.length) * dim);
+    if (s.cached) all.set(s.cached.vectors);
+    add.forEach(({ f }, i) => { if (f.vec[j].length) all.set(f.vec[j], (before + i) * dim); });
+    await writeCache(s.stem, {
+      version: 1,
+      modelId: s.v.embedder,
+      detector: o.detector,
+      embedder: s.v.embedder,
+      flip: s.v.flip,
+      dim,
+      models: s.models,
+      images: [...(s.cached?.index.images ?? []), ...add.map(({ m }) => m.key)],
+      fallback: [...(s.cached?.index.fallback ?? []), ...add.map(({ f }) => f.fallback)],
+    }, all);
+  }
+  return missing.length;
 }

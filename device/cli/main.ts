@@ -51,6 +51,10 @@ program.command('calibrate').description('measure verification accuracy and choo
   .option('--report <dir>', 'write an HTML report with plots').option('--write-config <file>', 'set match.threshold in a device config')
   .option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
   .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto')
+  .option('--open-set', 'open-set 1:N protocol from --labeled-csv: enrolled people, strangers, tracks, modelled gallery sizes')
+  .option('--fpir <x>', 'open-set: target stranger acceptance per decision (default 0.001)').option('--margin <d>', 'open-set: margin to the second identity (default 0)')
+  .option('--gallery-size <n>', 'open-set: identities in the gallery (default 1200)').option('--shots <n>', 'open-set: photos enrolled per person, 1 or 2 (default 2)')
+  .option('--same-person <csv>', 'open-set: identity,same_as names that are one person (label errors)').option('--fit-tail', 'open-set: fit the impostor tail on these photos')
   .action((o) => runCli(() => import('./commands/calibrate.ts'), o));
 
 program.command('detect').description('find faces: box [x,y,w,h], score and 5 landmarks per image')
@@ -92,6 +96,7 @@ galleryCmd.command('rekey').description('re-seal every record under a new site k
 pipelineFlags(program.command('identify').description('1:N: decide grant/deny/unknown for probe images; open-set figures when true_identity is given'))
   .requiredOption('--db <dir>', 'gallery directory').requiredOption('--probes-csv <csv>', 'header image[,true_identity]; UNKNOWN = not enrolled')
   .requiredOption('--images <dir>', 'folder the CSV image paths are relative to')
+  .option('--fpir <x>', 'target strangers granted per decision (default 0.001): threshold from the model\'s impostor tail and the gallery size')
   .option('--threshold <t>', 'match distance threshold (default per model)').option('--margin <m>', 'nearest other identity at least this much farther (default 0)')
   .option('--k <n>', 'candidate identities per probe (default 5)').option('--key-file <file>', KEY_FILE_HELP)
   .action((o) => runCli(() => import('./commands/identify.ts'), o));

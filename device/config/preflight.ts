@@ -69,7 +69,7 @@ export async function configProblems(cfg: DeviceConfig, env: NodeJS.ProcessEnv =
     await stat(path).catch((e: NodeJS.ErrnoException) => add('camera.path', `${path} ${e.code === 'ENOENT' ? 'does not exist' : `cannot be read (${e.code})`}`));
   }
 
-  if (!cfg.match.allowLooseThreshold) {
+  if (!cfg.match.allowLooseThreshold && cfg.match.threshold !== undefined) {
     const loose = looseThresholdProblem(cfg.pipeline.embedder, cfg.match.threshold);
     if (loose) add('match.threshold', `${loose}; calibrate with \`facegate calibrate --target-far 0.001 --write-config\`, or set match.allowLooseThreshold: true (lab only)`);
   }

@@ -3,11 +3,9 @@
  * validation messages (`path: problem`). Keys named in the issues are part of the contract.
  */
 import { z } from 'zod';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS, EMBEDDERS } from '../../sdk/registry.ts';
+import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
 
 const providers = z.array(z.enum(['tensorrt', 'cuda', 'webgpu', 'coreml', 'dml', 'cpu'])).min(1);
-const MISSING_MATCH = 'missing: measure a threshold for this camera with `facegate calibrate --labeled-dir <faces> --target-far 0.001 --write-config <this file>`, '
-  + `or start from the model's default: match: { threshold: ${Object.entries(EMBEDDERS).map(([m, e]) => `${e.threshold} } for ${m}`).join(', { threshold: ')}`;
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, "_" and "-" (it is used in MQTT topics)');
 
 const camera = z.discriminatedUnion('type', [
@@ -70,12 +68,19 @@ export const configSchema = z.object({
    * SECURITY.md, gallery encryption). Absent: FACEGATE_GALLERY_KEY if set, else a plain gallery.
    */
   gallery: z.object({ db: z.string().min(1), keyFile: z.string().min(1).optional() }).strict(),
+  /**
+   * The operating point as a risk (docs/operating-point.md): `fpir` = strangers granted per
+   * decision; the threshold is derived from the model's impostor tail and the gallery's current
+   * size, and re-derived as it changes. A raw `threshold` overrides it (warned about when it lets
+   * in more strangers than `fpir` for the current gallery).
+   */
   match: z.object({
-    threshold: z.number().positive().max(2),
+    fpir: z.number().gt(0).lt(0.5).default(0.001),
+    threshold: z.number().positive().max(2).optional(),
     margin: z.number().min(0).max(2).default(0.05),
     /** Accept a threshold that grants over 1% of impostor pairs (preflight.ts); lab use only. */
     allowLooseThreshold: z.boolean().default(false),
-  }, { error: (iss) => (iss.input === undefined ? MISSING_MATCH : undefined) }).strict(),
+  }).strict().default({ fpir: 0.001, margin: 0.05, allowLooseThreshold: false }),
   pipeline: z.object({
     detector: z.enum(DETECTOR_KINDS).default(DEFAULT_DETECTOR),
     embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_EMBEDDER),
@@ -99,11 +104,13 @@ export const configSchema = z.object({
     /** A decision needs `votes` agreeing frames among the track's last `window`. */
     votes: z.number().int().min(1).default(3),
     window: z.number().int().min(1).default(5),
+    /** 'mean-embedding': one match of the weighted mean of `votes` usable frames (measured better on both error rates); 'vote': `votes` agreeing frames. */
+    rule: z.enum(['mean-embedding', 'vote']).default('mean-embedding'),
     minInterEyePx: z.number().min(0).default(30),
     minBlur: z.number().min(0).default(20),
     cooldownSec: z.number().min(0).default(10),
   }).strict().refine((d) => d.votes <= d.window, { message: 'votes must not exceed window', path: ['votes'] })
-    .default({ votes: 3, window: 5, minInterEyePx: 30, minBlur: 20, cooldownSec: 10 }),
+    .default({ votes: 3, window: 5, rule: 'mean-embedding', minInterEyePx: 30, minBlur: 20, cooldownSec: 10 }),
   /**
    * Presentation-attack gate (docs/liveness.md): a track is granted only once its frames look live.
    * `enabled` absent: on when the pack holds the model (a warning at start when it does not).

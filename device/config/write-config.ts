@@ -33,6 +33,8 @@ export async function preflightConfig(path: string, pipe: { detector: string; em
 
 export async function writeConfigThreshold(path: string, rec: CalibrationRecord): Promise<WriteConfigResult> {
   const { doc, before } = await readConfigDoc(path, rec);
+  // match is optional now (it defaults to match.fpir): a config without it gets one.
+  if (!doc.has('match')) doc.set('match', doc.createNode({}));
   const match = doc.get('match', true);
   if (!isMap(match)) throw new FaceGateError('FG_CONFIG_INVALID', `config ${path}: match is not a mapping`);
   match.set('threshold', Number(rec.threshold.toFixed(6)));
@@ -51,7 +53,7 @@ export async function writeConfigThreshold(path: string, rec: CalibrationRecord)
     record = `${path}.calibration.json`;
     await atomicWrite(record, JSON.stringify(rec, null, 2) + '\n');
   }
-  return { path, backup, record, previousThreshold: before.match.threshold };
+  return { path, backup, record, previousThreshold: before.match.threshold ?? null };
 }
 
 async function atomicWrite(path: string, text: string): Promise<void> {

@@ -10,6 +10,8 @@ export interface HealthSnapshot {
   galleryVersion: number;
   identities: number;
   queued: number;
+  /** Operating point in effect (threshold, implied stranger rate for this gallery). */
+  match?: { threshold: number; source: 'fpir' | 'threshold'; targetFpir: number; impliedFpir: number | null; templates: number };
 }
 
 /** Loopback HTTP: /healthz (200 ok / 503 degraded, JSON) and Prometheus /metrics. */

@@ -14,6 +14,9 @@ export class DeviceMetrics {
   readonly brokerConnected = new Gauge({ name: 'facegate_broker_connected', help: '1 when connected to the MQTT broker', registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'facegate_decision_queue_depth', help: 'Decisions stored locally, not yet acknowledged by the broker', registers: [this.registry] });
   readonly gallerySize = new Gauge({ name: 'facegate_gallery_identities', help: 'Enrolled identities', registers: [this.registry] });
+  readonly matchThreshold = new Gauge({ name: 'facegate_match_threshold', help: 'Distance threshold in effect (derived from match.fpir and the gallery size, or match.threshold)', registers: [this.registry] });
+  readonly matchImpliedFpir = new Gauge({ name: 'facegate_match_implied_fpir', help: 'Strangers granted per decision that the threshold implies for the current gallery (impostor-tail model; -1 when unknown)', registers: [this.registry] });
+  readonly matchTargetFpir = new Gauge({ name: 'facegate_match_target_fpir', help: 'Target strangers granted per decision (match.fpir)', registers: [this.registry] });
   readonly galleryVersion = new Gauge({ name: 'facegate_gallery_version', help: 'Applied gallery version', registers: [this.registry] });
   readonly cameraUp = new Gauge({ name: 'facegate_camera_up', help: '1 when the camera source delivers frames', registers: [this.registry] });
   readonly cameraRestarts = new Counter({ name: 'facegate_camera_restarts_total', help: 'Camera source restarts', registers: [this.registry] });

@@ -21,7 +21,8 @@ import type { DeviceMetrics } from '../health/metrics.ts';
 import type { DoorOutput } from '../door/door-output.ts';
 import { Tracker, type Track } from './tracker.ts';
 import { Cooldown } from './vote.ts';
-import { judgeTrack, type GateVote } from './track-gate.ts';
+import { judgeTrack, type GateVote, type TrackAction } from './track-gate.ts';
+import { l2Normalize } from '../../sdk/embed/l2.ts';
 import { DEFAULT_REEMBED_EVERY, MIN_EMBEDDED_IOU, planEmbeddingReuse, type EmbeddedAt } from './embed-reuse.ts';
 import { DEFAULT_FULL_DETECT_EVERY, needsFullPass } from './detect-schedule.ts';
 
@@ -121,9 +122,16 @@ export interface LoopPorts {
 
 export interface LoopOptions {
   modelId: string;
-  threshold: number;
+  /** Threshold in effect, read at each decision (it follows the gallery size). */
+  threshold: number | (() => number);
   votes: number;
   window: number;
+  /**
+   * How a track's frames decide (BENCHMARKS.md, open-set tracks): 'vote' = `votes` frames each
+   * matched to the same identity; 'mean-embedding' = once `votes` usable frames are in, one match
+   * of their face-size-weighted unit mean embedding. Default 'vote'.
+   */
+  rule?: 'vote' | 'mean-embedding';
   minInterEyePx: number;
   minBlur: number;
   cooldownSec: number;
@@ -158,6 +166,19 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
 
 /** Two images of one person are rarely this far apart; two people rarely closer (unit vectors). */
 const SAME_PERSON_MAX_DISTANCE = 1.1;
+
+/** Unit mean of embeddings with weights (face size): the track's pooled template. */
+export function weightedUnitMean(embeddings: readonly Float32Array[], weights: readonly number[]): Float32Array {
+  const m = new Float32Array(embeddings[0].length);
+  embeddings.forEach((e, k) => { for (let i = 0; i < e.length; i++) m[i] += weights[k] * e[i]; });
+  return l2Normalize(m);
+}
+
+function distance(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return Math.sqrt(s);
+}
 
 export class FrameLoop {
   #pending?: { frame: Frame; at: number };
@@ -306,7 +327,18 @@ export class FrameLoop {
     for (const track of tracks) {
       if (track.decided) continue;
       const votes = track.observations.flatMap((o) => (o.vote ? [o.vote] : []));
-      const a = judgeTrack(votes, this.#liveness.get(track) ?? [], this.opts);
+      let a: TrackAction;
+      if (this.opts.rule === 'mean-embedding') {
+        if (votes.length < this.opts.votes) continue;
+        // One decision on the pooled evidence: a stranger's frames are correlated, so counting
+        // them as separate votes buys little; their mean is a cleaner template of the face.
+        const usable = track.observations.filter((o) => o.vote);
+        const outcome = await this.ports.match(weightedUnitMean(usable.map((o) => o.embedding), usable.map((o) => o.vote!.weight)));
+        const pooled = { identity: outcome.decision === 'unknown' ? null : outcome.identity ?? null, distance: outcome.d1, weight: 1, refused: outcome.decision === 'deny', outcome };
+        a = judgeTrack([pooled], this.#liveness.get(track) ?? [], { votes: 1, window: 1, liveness: this.opts.liveness });
+        if (a.kind !== 'wait') a = { ...a, frames: usable.length };
+        if (a.kind === 'refuse') votes.push(pooled);
+      } else a = judgeTrack(votes, this.#liveness.get(track) ?? [], this.opts);
       if (a.kind === 'wait') continue;
       track.decided = true;
       if (a.kind === 'unknown') {
@@ -377,7 +409,7 @@ export class FrameLoop {
 
   async #decide(d: Pick<DecisionRecord, 'decision' | 'identity' | 'distance' | 'reason' | 'liveness' | 'track' | 'frames'>, capturedAt: number): Promise<void> {
     const record: DecisionRecord = {
-      threshold: this.opts.threshold, model: this.opts.modelId,
+      threshold: typeof this.opts.threshold === 'function' ? this.opts.threshold() : this.opts.threshold, model: this.opts.modelId,
       latencyMs: Date.now() - capturedAt, ...d, distance: Math.round(d.distance * 1e4) / 1e4,
     };
     if (record.reason === undefined) delete record.reason;

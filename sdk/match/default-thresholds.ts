@@ -1,4 +1,6 @@
 /**
+ * Fallback only: `facegate identify` and the device derive the threshold from match.fpir and the
+ * model's stored impostor tail (operating-point.ts); these fixed values serve a model without one.
  * Starting 1:N thresholds (Euclidean, unit embeddings) per embedding model, used when none is
  * configured. The figures and how they were measured live with each embedder's row in
  * sdk/registry.ts. Thresholds shrink as the gallery grows and depend on the camera: calibrate per

@@ -17,6 +17,8 @@ export interface StatusInfo {
   latencyP50Ms?: number;
   /** Tracks denied as presentation attacks since the device started. */
   presentationAttacks?: number;
+  /** Operating point in effect: threshold, and the stranger rate it implies for this gallery. */
+  match?: { threshold: number; source: 'fpir' | 'threshold'; targetFpir: number; impliedFpir: number | null; templates: number };
 }
 
 export interface StatusMessage extends StatusInfo {

@@ -1,6 +1,8 @@
 import { FaceGateError } from '../errors.ts';
 import { OnnxEmbedder } from '../embed/onnx-embedder.ts';
 import { DEFAULT_EMBEDDER, EMBEDDER_IDS, isEmbedderId, type EmbedderId } from '../registry.ts';
+import { FusedEmbedder } from '../embed/fused-embedder.ts';
+import { FUSIONS } from '../embed/fusion.ts';
 import { loadFrame, type LoadFrameOptions } from '../image/load-frame.ts';
 import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
@@ -80,9 +82,10 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
   }
   const pack = await openPack(config.packDir, { precision: config.precision, intraOpThreads: config.threads, logger: config.logger });
   const det = await createDetector(config, pack);
-  let embedder: OnnxEmbedder;
+  let embedder: OnnxEmbedder | FusedEmbedder;
   try {
-    embedder = await OnnxEmbedder.create(pack, embedderId, { flip: config.flip, providers: config.providers, logger: config.logger });
+    const eo = { flip: config.flip, providers: config.providers, logger: config.logger };
+    embedder = FUSIONS[embedderId] ? await FusedEmbedder.create(pack, embedderId, eo) : await OnnxEmbedder.create(pack, embedderId, eo);
   } catch (e) {
     await Promise.all([det.detector.release(), det.releaseExtras()]);
     const other = EMBEDDER_IDS.find((id) => id !== embedderId);

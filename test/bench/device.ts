@@ -5,7 +5,7 @@
  * a loaded machine where wall times do not; per-stage figures come from the loop's FrameStats.
  * The camera's ffmpeg decoder runs in a child process: its CPU is reported apart.
  * Run: `npx tsx test/bench/device.ts [--seconds 600] [--detector mtcnn|rfb] [--precision fp32|int8|auto]
- *   [--min-face 80] [--threads 1] [--reembed-every 5] [--full-every 5] [--fps 15] [--serve-fps 15] [--json]`
+ *   [--min-face 80] [--threads 1] [--reembed-every 5] [--full-every 5] [--fps 15] [--serve-fps 15] [--embedder mobilefacenet-192|fusion-mfn192-fr512] [--json]`
  * `--full-every 1` searches the whole frame every frame (no track-guided detection).
  */
 import { spawn } from 'node:child_process';
@@ -24,7 +24,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '60' }, detector: { type: 'string', default: 'mtcnn' }, fps: { type: 'string', default: '15' }, json: { type: 'boolean' },
     image: { type: 'string' }, precision: { type: 'string', default: 'fp32' }, threads: { type: 'string', default: '1' }, 'reembed-every': { type: 'string', default: '5' },
-    'serve-fps': { type: 'string' }, 'min-face': { type: 'string', default: '80' }, 'full-every': { type: 'string' },
+    'serve-fps': { type: 'string' }, 'min-face': { type: 'string', default: '80' }, 'full-every': { type: 'string' }, embedder: { type: 'string', default: 'mobilefacenet-192' },
   },
 });
 const seconds = Number(values.seconds);
@@ -43,8 +43,8 @@ const server = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-l
 await new Promise((r) => setTimeout(r, 500));
 const cfg = parseConfig({
   site: 'bench', device: 'door-1', camera: { type: 'stream', url: `http://127.0.0.1:${port}/cam.mjpg`, width: 640, height: 480, fps: Number(values.fps) },
-  mqtt: { embeddedPort: 0, homeAssistant: false }, gallery: { db: join(work, 'gallery') }, match: { threshold: 0.95 },
-  pipeline: { detector: values.detector, embedder: 'mobilefacenet-192', minFaceSize: Number(values['min-face']) }, http: { port: 0 },
+  mqtt: { embeddedPort: 0, homeAssistant: false }, gallery: { db: join(work, 'gallery') }, match: { fpir: 0.001 },
+  pipeline: { detector: values.detector, embedder: values.embedder, minFaceSize: Number(values['min-face']) }, http: { port: 0 },
   runtime: { providers: ['cpu'], precision: values.precision, threads: Number(values.threads) },
 });
 

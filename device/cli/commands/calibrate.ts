@@ -1,9 +1,10 @@
 /** `facegate calibrate`: parses flags, runs calibration/, prints text or one JSON object. */
 import { FaceGateError } from '../../../sdk/errors.ts';
-import { DETECTOR_KINDS, EMBEDDER_IDS } from '../../../sdk/registry.ts';
+import { DETECTOR_KINDS, EMBEDDER_IDS, type EmbedderId } from '../../../sdk/registry.ts';
 import type { DetectorName, EmbedderName } from '../../../calibration/analyzer.ts';
 import { runCalibration, type CalibrationResult } from '../../../calibration/run-calibration.ts';
 import { runGalleryCalibration } from '../../../calibration/run-gallery-calibration.ts';
+import { runOpenSet, type OpenSetResult } from '../../../calibration/run-open-set.ts';
 import { precisionFlag } from './precision-flag.ts';
 import { num, oneOf } from '../flag-values.ts';
 import { galleryKey } from './key-flag.ts';
@@ -31,6 +32,13 @@ export interface CalibrateFlags {
   writeConfig?: string;
   progress?: boolean;
   precision?: string;
+  openSet?: boolean;
+  fpir?: string;
+  margin?: string;
+  gallerySize?: string;
+  shots?: string;
+  samePerson?: string;
+  fitTail?: boolean;
 }
 
 
@@ -58,6 +66,9 @@ function printText(r: CalibrationResult): void {
 export default async function calibrate(f: CalibrateFlags): Promise<number> {
   if (f.probesCsv && !f.db) throw new FaceGateError('FG_CLI_USAGE', '--probes-csv needs --db <gallery>');
   if (f.db) return calibrateGallery(f);
+  if (f.openSet) return calibrateOpenSet(f);
+  const openOnly = [f.fpir && '--fpir', f.margin && '--margin', f.gallerySize && '--gallery-size', f.shots && '--shots', f.samePerson && '--same-person', f.fitTail && '--fit-tail'].filter(Boolean);
+  if (openOnly.length) throw new FaceGateError('FG_CLI_USAGE', `${openOnly.join(', ')} need${openOnly.length > 1 ? '' : 's'} --open-set`);
   const fitFolds = f.fitFolds === undefined ? undefined : f.fitFolds.split(',').map((s) => num('--fit-folds', s.trim(), { integer: true })!);
   const result = await runCalibration({
     pairs: f.pairs,
@@ -115,5 +126,42 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
   out.write(`1:N (${r.open_set.source}, gallery size ${r.open_set.gallery_size}): ${r.open_set.statement}${r.open_set.fnir !== null ? `; FNIR ${pct(r.open_set.fnir)}` : ''}\n`);
   if (r.config) out.write(`wrote ${r.config.path} (match.threshold was ${r.config.previousThreshold}; backup ${r.config.backup})\n`);
   if (r.report) out.write(`report ${r.report}\n`);
+  return 0;
+}
+
+async function calibrateOpenSet(f: CalibrateFlags): Promise<number> {
+  if (!f.labeledCsv || !f.images) throw new FaceGateError('FG_CLI_USAGE', '--open-set needs --labeled-csv <csv> --images <dir>');
+  const other = [f.pairs && '--pairs', f.labeledDir && '--labeled-dir', f.limit && '--limit', f.fitFolds && '--fit-folds', f.targetFar && '--target-far', f.report && '--report', f.writeConfig && '--write-config', f.precision && '--precision'].filter(Boolean);
+  if (other.length) throw new FaceGateError('FG_CLI_USAGE', `--open-set does not combine with ${other.join(', ')}`);
+  const shots = num('--shots', f.shots, { integer: true });
+  if (shots !== undefined && shots !== 1 && shots !== 2) throw new FaceGateError('FG_CLI_USAGE', `--shots must be 1 or 2, got ${f.shots}`);
+  const r: OpenSetResult = await runOpenSet({
+    labeledCsv: f.labeledCsv,
+    images: f.images,
+    detector: oneOf<DetectorName>('--detector', f.detector, ['mtcnn', 'rfb']),
+    embedder: oneOf<EmbedderId>('--embedder', f.embedder, EMBEDDER_IDS),
+    flip: Boolean(f.flip),
+    fpir: num('--fpir', f.fpir),
+    threshold: num('--threshold', f.threshold),
+    margin: num('--margin', f.margin),
+    gallerySize: num('--gallery-size', f.gallerySize, { integer: true }),
+    shots: shots as 1 | 2 | undefined,
+    seed: num('--seed', f.seed, { integer: true }),
+    samePerson: f.samePerson,
+    fitTail: f.fitTail,
+    progress: f.progress !== false,
+  });
+  if (f.json) {
+    process.stdout.write(JSON.stringify(r) + '\n');
+    return 0;
+  }
+  const out = process.stdout;
+  const s = r.single;
+  const rate = (x: { rate: number; count: number; of: number }) => `${pct(x.rate)} (${x.count}/${x.of})`;
+  out.write(`${r.detector} + ${r.model}${r.flip ? ' + flip' : ''}: gallery ${r.gallery.identities} identities / ${r.gallery.templates} templates (${r.protocol.shots} photo${r.protocol.shots > 1 ? 's' : ''} each)\n`);
+  out.write(`threshold ${r.threshold} (${r.threshold_source === 'fpir' ? `target FPIR ${r.target_fpir}` : 'given'}; implied FPIR ${r.implied_fpir.toExponential(2)} from the ${r.tail.source} tail ${r.tail.key})\n`);
+  out.write(`single probes: rank-1 ${pct(s.rank1)}; enrolled granted as themselves ${rate(s.granted_as_self)}, as someone else ${rate(s.misidentified)}; strangers granted ${rate(s.strangers_granted)}\n`);
+  for (const [k, t] of Object.entries(r.tracks.rules)) out.write(`tracks (${k}): enrolled ${rate(t.granted_as_self)}, misidentified ${rate(t.misidentified)}, strangers ${rate(t.strangers_granted)}\n`);
+  for (const m of r.modelled) out.write(`modelled ${m.gallery_size} people: threshold ${m.threshold}, FPIR ${m.fpir.toExponential(2)}, enrolled granted ${pct(m.dir)}, misidentified ${pct(m.misidentified)}\n`);
   return 0;
 }

@@ -5,6 +5,8 @@
 import { identifyImages } from '../../../sdk/gallery/image-jobs.ts';
 import { openSetSummary } from '../../../sdk/match/open-set.ts';
 import { defaultThreshold } from '../../../sdk/match/default-thresholds.ts';
+import { effectiveOperatingPoint, DEFAULT_FPIR } from '../../../sdk/match/operating-point.ts';
+import { impostorTail } from '../../../sdk/match/impostor-tails.ts';
 import { createProgress } from '../../../calibration/progress.ts';
 import { openWithPipeline, readProbesCsv, type PipelineFlags } from '../gallery-cli.ts';
 import { num, usage } from '../flag-values.ts';
@@ -15,6 +17,7 @@ export interface IdentifyFlags extends PipelineFlags, KeyFlags {
   probesCsv?: string;
   images?: string;
   threshold?: string;
+  fpir?: string;
   margin?: string;
   k?: string;
   fallback?: boolean;
@@ -30,18 +33,27 @@ export default async function identify(f: IdentifyFlags): Promise<number> {
   const margin = num('--margin', f.margin, { min: 0 }) ?? 0;
   const k = num('--k', f.k, { integer: true, min: 2 }) ?? 5;
   const thresholdFlag = num('--threshold', f.threshold);
+  const fpir = num('--fpir', f.fpir);
+  if (fpir !== undefined && !(fpir > 0 && fpir < 1)) throw usage(`--fpir must be in (0, 1), got ${f.fpir}`);
+  if (fpir !== undefined && thresholdFlag !== undefined) throw usage('use --fpir or --threshold, not both');
   if (thresholdFlag !== undefined && thresholdFlag <= 0) throw usage(`--threshold must be > 0, got ${f.threshold}`);
   const probes = await readProbesCsv(f.probesCsv, f.images);
   const { gallery, pipeline } = await openWithPipeline(f.db, f, false, galleryKey(f));
   try {
-    const threshold = thresholdFlag ?? defaultThreshold(gallery.modelId);
+    // No flag: the threshold for the target FPIR at this gallery's size, from the model's stored
+    // impostor tail; a model without one keeps its fixed default.
+    const tail = impostorTail(gallery.modelId, Boolean(f.flip));
+    const op = tail || thresholdFlag !== undefined ? effectiveOperatingPoint({ fpir: fpir ?? DEFAULT_FPIR, threshold: thresholdFlag }, tail, gallery.stats().templates, gallery.modelId) : null;
+    if (op?.warning && !f.json) process.stderr.write(`warning: ${op.warning.replace('match.threshold', '--threshold').replace('match.fpir', '--fpir')}\n`);
+    const threshold = op ? Number(op.threshold.toFixed(6)) : defaultThreshold(gallery.modelId);
+    const operatingPoint = op ? { source: op.source, target_fpir: op.targetFpir, implied_fpir: op.impliedFpir, templates: op.templates } : { source: 'model-default' };
     const progress = createProgress(probes.length, 'identify', { enabled: f.progress !== false && probes.length > 1 });
     const { results, outcomes } = await identifyImages(gallery, pipeline, probes, { threshold, margin, k, fallback: f.fallback ?? true, onImage: () => progress.tick() });
     progress.done();
     const summary = outcomes.length > 0 ? { ...openSetSummary(outcomes, FPIRS, margin), threshold, margin } : undefined;
     const counts = { grant: 0, deny: 0, unknown: 0 };
     for (const r of results) counts[r.decision]++;
-    const out = { db: f.db, model: gallery.modelId, threshold, margin, probes: results.length, decisions: counts, results, ...(summary ? { summary } : {}) };
+    const out = { db: f.db, model: gallery.modelId, threshold, operating_point: operatingPoint, margin, probes: results.length, decisions: counts, results, ...(summary ? { summary } : {}) };
     if (f.json) process.stdout.write(JSON.stringify(out) + '\n');
     else {
       for (const r of results) process.stdout.write(`${r.image}\t${r.decision}\t${r.identity ?? ''}\t${r.distance === null ? '' : r.distance.toFixed(4)}\n`);

@@ -131,6 +131,14 @@ test('stream camera killed mid-run: the source restarts, the device keeps runnin
     await waitFor(async () => (await metric('facegate_frames_total')) >= 3, 60_000, 'frames processed');
     assert.equal(await metric('facegate_camera_up'), 1);
     await waitFor(() => status()?.camera === 'ok', 10_000, 'status camera ok');
+    // The operating point in effect: the raw threshold given, and the stranger rate it implies
+    // for this gallery (1.0 is loose: far above the 0.1% target).
+    assert.equal(await metric('facegate_match_threshold'), 1);
+    assert.equal(await metric('facegate_match_target_fpir'), 0.001);
+    assert.ok((await metric('facegate_match_implied_fpir')) > 0.001);
+    const match = (status() as { match?: { threshold: number; source: string; impliedFpir: number } }).match;
+    assert.equal(match?.threshold, 1);
+    assert.equal(match?.source, 'threshold');
     server.kill('SIGKILL');
     await waitFor(async () => (await metric('facegate_camera_up')) === 0, 20_000, 'camera down in metrics');
     await waitFor(() => status()?.camera === 'lost', 10_000, 'status camera lost');

@@ -11,7 +11,9 @@ const minimal = { site: 'hq', device: 'door-1', camera: { type: 'files', path: '
 test('the example config in device/ is valid', async () => {
   const cfg = await loadConfig(new URL('../../../device/facegate.example.yaml', import.meta.url).pathname);
   assert.equal(cfg.camera.type, 'stream');
-  assert.equal(cfg.match.threshold, 0.95);
+  assert.equal(cfg.match.threshold, undefined, 'the example ships a stranger rate, not a raw threshold');
+  assert.equal(cfg.match.fpir, 0.001);
+  assert.equal(cfg.pipeline.embedder, 'fusion-mfn192-fr512');
   assert.deepEqual(cfg.runtime.providers, ['cuda', 'cpu']);
 });
 

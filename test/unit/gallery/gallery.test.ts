@@ -416,3 +416,11 @@ test('changes committed by another connection are picked up before the next sear
   assert.equal(daemon.stats().identities, 21);
   await daemon.close();
 });
+
+test('a gallery opened for another model (e.g. the fused embedder) is refused with how to re-enrol', async (t) => {
+  const dir = tmp(t);
+  const g = await Gallery.open(dir, { modelId: 'mobilefacenet-192', dim: 192, create: true });
+  await g.close();
+  await assert.rejects(Gallery.open(dir, { modelId: 'fusion-mfn192-fr512', dim: 704 }), (e: unknown) =>
+    isCode('FG_GALLERY_MODEL_MISMATCH')(e) && /holds mobilefacenet-192 \(192-d\).*never mixed.*--embedder mobilefacenet-192.*facegate enroll --db <new dir> --embedder fusion-mfn192-fr512/.test((e as Error).message));
+});

@@ -1,0 +1,33 @@
+/**
+ * With the real pack: the registered fused embedder gives exactly the concatenation of its two
+ * parts' embeddings of the same face (weights from FUSIONS), as one unit vector under its own id.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPipeline } from '../../../sdk/pipeline/create-pipeline.ts';
+import { fuseEmbeddings, FUSIONS } from '../../../sdk/embed/fusion.ts';
+import { needModels } from '../../helpers/pack.ts';
+import { demoPhotos } from '../../helpers/demo-photos.ts';
+
+const skip = needModels('mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet', 'mobilefacenet-192', 'fr-feature-512');
+
+test('fusion-mfn192-fr512 = [sqrt(w) mfn, sqrt(1-w) fr] of the same face', { skip }, async () => {
+  const [photo] = await demoPhotos();
+  const fused = await createPipeline({ embedder: 'fusion-mfn192-fr512' });
+  const a = await createPipeline({ embedder: 'mobilefacenet-192' });
+  const b = await createPipeline({ embedder: 'fr-feature-512' });
+  try {
+    assert.equal(fused.modelId, 'fusion-mfn192-fr512');
+    assert.equal(fused.embedder.dim, 704);
+    const [rf, ra, rb] = [await fused.analyze(photo), await a.analyze(photo), await b.analyze(photo)];
+    assert.ok(rf.faces.length > 0);
+    const want = fuseEmbeddings(ra.faces[0].embedding, rb.faces[0].embedding, FUSIONS['fusion-mfn192-fr512'].weightA);
+    const got = rf.faces[0].embedding;
+    let maxDiff = 0;
+    for (let i = 0; i < want.length; i++) maxDiff = Math.max(maxDiff, Math.abs(want[i] - got[i]));
+    assert.ok(maxDiff < 1e-5, `max difference ${maxDiff}`);
+    assert.ok(Math.abs(Math.hypot(...got) - 1) < 1e-5);
+  } finally {
+    await Promise.all([fused.release(), a.release(), b.release()]);
+  }
+});
