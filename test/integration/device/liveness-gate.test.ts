@@ -71,14 +71,14 @@ after(async () => {
 interface Decision { id: string; decision: string; identity: string | null; reason?: string; liveness?: number }
 
 /** Replays `images` (each shown twice, as a person standing in view) and collects what a subscriber sees. */
-async function replay(name: string, images: string[], liveness: Record<string, unknown> | undefined) {
+async function replay(name: string, images: string[], liveness: Record<string, unknown> | undefined, homeAssistant = false) {
   const frames = join(work, name);
   await mkdir(frames, { recursive: true });
   let i = 0;
   for (const src of images) await copyFile(src, join(frames, `${String(++i).padStart(3, '0')}.jpg`));
   const cfg = parseConfig({
     site: 'e2e', device: 'door-1', camera: { type: 'files', path: frames, fps: 2, loop: false, repeat: 2 },
-    mqtt: { url: broker.url, homeAssistant: false, queueDb: join(work, `queue-${name}.sqlite`) },
+    mqtt: { url: broker.url, homeAssistant, queueDb: join(work, `queue-${name}.sqlite`) },
     gallery: { db: galleryDir },
     match: { threshold: 1.0, margin: 0.05 },
     pipeline: { detector: 'mtcnn', embedder: 'mobilefacenet-192', minFaceSize: 40 },
@@ -86,7 +86,7 @@ async function replay(name: string, images: string[], liveness: Record<string, u
     http: { port: 0 },
     ...(liveness ? { liveness } : {}),
   }, `${name} config`);
-  const sub = await Collector.start(broker.url, ['facegate/e2e/door-1/decision']);
+  const sub = await Collector.start(broker.url, ['facegate/e2e/door-1/#']);
   const device = await startDevice(cfg);
   try {
     await device.ended;
@@ -95,7 +95,11 @@ async function replay(name: string, images: string[], liveness: Record<string, u
     await new Promise((r) => setTimeout(r, 500)); // the rest of the acknowledged ones
     const metrics = await (await fetch(`http://127.0.0.1:${device.httpPort}/metrics`)).text();
     const metric = (m: string) => Number(new RegExp(`^${m} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
-    return { decisions: sub.json<Decision>('facegate/e2e/door-1/decision'), metric };
+    return {
+      decisions: sub.json<Decision>('facegate/e2e/door-1/decision'), metric,
+      summaries: sub.json<{ state: string; person: string; decision_id: string }>('facegate/e2e/door-1/last-decision'),
+      events: sub.json<{ type: string; decision_id?: string }>('facegate/e2e/door-1/event'),
+    };
   } finally {
     await device.stop();
     await sub.close();
@@ -103,7 +107,7 @@ async function replay(name: string, images: string[], liveness: Record<string, u
 }
 
 test('printed photo of an enrolled subject: deny with reason presentation_attack, never a grant; counted in metrics', { skip, timeout: 240_000 }, async (t) => {
-  const { decisions, metric } = await replay('attack', attackProbes, undefined);
+  const { decisions, metric, summaries, events } = await replay('attack', attackProbes, undefined, true);
   const summary = JSON.stringify(decisions);
   assert.ok(!decisions.some((d) => d.decision === 'grant'), `no grant for a photo: ${summary}`);
   const attacks = decisions.filter((d) => d.reason === 'presentation_attack');
@@ -115,6 +119,13 @@ test('printed photo of an enrolled subject: deny with reason presentation_attack
   }
   assert.equal(metric('facegate_liveness_enabled'), 1);
   assert.equal(metric('facegate_presentation_attacks_total'), attacks.length);
+  // Home Assistant's view (docs/mqtt.md): the attack is its own state and names nobody; each is
+  // also a device event carrying the decision's id.
+  for (const d of attacks) {
+    assert.deepEqual(summaries.filter((x) => x.decision_id === d.id).map((x) => [x.state, x.person]), [['presentation_attack', 'presentation_attack']]);
+    assert.ok(events.some((e) => e.type === 'presentation_attack' && e.decision_id === d.id), JSON.stringify(events));
+  }
+  assert.ok(!JSON.stringify(summaries).includes(subject), 'no summary names the impersonated subject');
   // At least the 5 frames of the window (3 of which must pass) were scored before the deny.
   assert.ok(metric('facegate_liveness_ms_count') >= 5, `faces scored: ${metric('facegate_liveness_ms_count')}`);
   t.diagnostic(`liveness ms per face: ${(metric('facegate_liveness_ms_sum') / metric('facegate_liveness_ms_count')).toFixed(1)} mean over ${metric('facegate_liveness_ms_count')}`);
