@@ -15,6 +15,7 @@ import { decide } from '../sdk/match/decide.ts';
 import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, type BrokerOptions, type CameraState, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import { createSource } from './sources/create-source.ts';
+import { loadEnrollmentKeys } from '../sdk/mqtt/enrollment-cipher.ts';
 import { brokerUrlProblem, preflightConfig } from './config/preflight.ts';
 import type { SourceState } from './sources/camera-source.ts';
 import { createDoor } from './door/door-output.ts';
@@ -95,6 +96,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const record = audit ? auditSink(audit, logger, () => metrics.errors.inc({ area: 'audit' })) : undefined;
     const source = createSource(cfg.camera, (i) => loadFrame(i));
     const publicKeys = cfg.mqtt.enrollmentPublicKey ? await loadPublicKeys(cfg.mqtt.enrollmentPublicKey) : undefined;
+    const fleetKeys = cfg.mqtt.enrollmentKeys ? loadEnrollmentKeys(cfg.mqtt.enrollmentKeys) : undefined;
     const link = await DeviceLink.start({
       broker, site: cfg.site, device: cfg.device, logger,
       // Beside the gallery directory, never inside it: queued decisions name identities in plain.
@@ -102,7 +104,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         history: { maxRows: cfg.mqtt.decisionHistory.maxRows, maxAgeMs: cfg.mqtt.decisionHistory.maxAgeDays * 86_400_000 } },
       statusInfo: () => ({ galleryVersion: gallery.version, identities: gallery.stats().identities, modelId: pipeline.modelId, camera: cameraState(source.state), queued: link.queued }),
       homeAssistant: cfg.mqtt.homeAssistant ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, model: pipeline.modelId } : false,
-      enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys } : undefined,
+      enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys, fleetKeys } : undefined,
       // A terminal must work with the broker down: decisions wait in the durable queue.
       waitConnectedMs: false,
     });

@@ -20,6 +20,7 @@ import { buildDecisionMessage, ulid, type DecisionInput, type DecisionMessage } 
 import { DurableQueue, type DurableQueueOptions } from './durable-queue.ts';
 import { DecisionHistory, historyPathFor, type DecisionHistoryOptions } from './decision-history.ts';
 import { replayHandler, REPLAY_COMMAND } from './decision-replay.ts';
+import type { EnrollmentKey } from './enrollment-cipher.ts';
 import { EnrollmentSync, type SyncLimits, type SnapshotRequest } from './enrollment-sync.ts';
 import type { EnrollmentTarget, SyncStateStore } from './enrollment-target.ts';
 import { haDiscoveryMessages } from './ha-discovery.ts';
@@ -56,7 +57,7 @@ export interface DeviceLinkOptions {
   /** Extra fields for the status message, read whenever it is published. */
   statusInfo?: () => StatusInfo;
   homeAssistant?: false | { prefix?: string; deviceName?: string; model?: string; swVersion?: string };
-  enrollment?: { target: EnrollmentTarget; publicKeys: readonly KeyObject[]; state?: SyncStateStore; limits?: Partial<SyncLimits> };
+  enrollment?: { target: EnrollmentTarget; publicKeys: readonly KeyObject[]; fleetKeys?: readonly EnrollmentKey[]; state?: SyncStateStore; limits?: Partial<SyncLimits> };
   commands?: Record<string, CommandHandler>;
   /** Event rate limit (token bucket); events over it are counted and reported in one summary. */
   events?: { perSecond?: number; burst?: number };
@@ -124,6 +125,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
       site: o.site,
       target: o.enrollment.target,
       publicKeys: o.enrollment.publicKeys,
+      fleetKeys: o.enrollment.fleetKeys,
       state: o.enrollment.state,
       limits: o.enrollment.limits,
       hooks: {
