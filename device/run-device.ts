@@ -17,6 +17,7 @@ import { impostorTail } from '../sdk/match/impostor-tails.ts';
 import { DeviceLink, GalleryEnrollmentTarget, loadPublicKeys, redactUrl, startEmbeddedBroker, OPEN_DOOR_COMMAND, PRESENTATION_ATTACK, type BrokerOptions, type CameraState, type CommandHandler, type EmbeddedBroker } from '../sdk/mqtt/index.ts';
 import type { DeviceConfig } from './config/schema.ts';
 import { createSource } from './sources/create-source.ts';
+import { loadEnrollmentKeys } from '../sdk/mqtt/enrollment-cipher.ts';
 import { brokerUrlProblem, preflightConfig } from './config/preflight.ts';
 import type { SourceState } from './sources/camera-source.ts';
 import { createDoor } from './door/door-output.ts';
@@ -158,6 +159,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       };
     }
     const info = cfg.mqtt.homeAssistant ? await deviceInfo({ detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, packDir: cfg.runtime.packDir }) : undefined;
+    const fleetKeys = cfg.mqtt.enrollmentKeys ? loadEnrollmentKeys(cfg.mqtt.enrollmentKeys) : undefined;
     const link = await DeviceLink.start({
       broker, site: cfg.site, device: cfg.device, logger,
       // Beside the gallery directory, never inside it: queued decisions name identities in plain.
@@ -170,7 +172,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       statusIntervalMs: STATUS_INTERVAL_MS,
       homeAssistant: info ? { deviceName: `FaceGate ${cfg.site}/${cfg.device}`, modelId: info.modelId, swVersion: info.swVersion, diagnostics: true, doorButton: remoteOpen } : false,
       commands,
-      enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys } : undefined,
+      enrollment: publicKeys ? { target: audit && record ? auditedTarget(GalleryEnrollmentTarget.wrap(gallery), audit, record) : GalleryEnrollmentTarget.wrap(gallery), publicKeys, fleetKeys } : undefined,
       // A terminal must work with the broker down: decisions wait in the durable queue.
       waitConnectedMs: false,
     });

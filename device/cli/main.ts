@@ -117,12 +117,14 @@ brokerFlags(enrollment.command('publish').description('publish the gallery as a 
   .requiredOption('--key <file>', 'enrolment private key (enroll.key)').option('--delta', 'publish deltas instead of a snapshot')
   .option('--encoding <enc>', 'template packing for snapshots: f16 (default) or i8').option('--version <n>', 'snapshot version (default: max(retained + 1, unix seconds))')
   .option('--timeout <s>', 'seconds to wait for the broker').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
+  .option('--fleet-key <file...>', 'fleet enrolment key(s): the first seals the bodies (AES-256-GCM), all read the retained state (rotation)')
   .action((o) => runCli(() => import('./commands/enrollment-publish.ts'), o));
 brokerFlags(program.command('sync').description("apply the site's signed enrolment snapshot and deltas to a gallery"))
   .requiredOption('--site <site>', 'site name').requiredOption('--db <dir>', 'gallery directory (created by the first snapshot if missing)')
   .requiredOption('--pubkey <file>', 'trusted enrolment public key(s) (enroll.pub)').option('--once', 'apply what is retained, print, exit')
   .option('--device <id>', 'device name for events (default sync-<hostname>)').option('--model <id>', 'expected model id').option('--dim <n>', 'expected dim')
   .option('--timeout <s>', 'seconds to wait for a snapshot (default 60)').option('--verbose', 'log to stderr').option('--json', 'print JSON').option('--key-file <file>', KEY_FILE_HELP)
+  .option('--fleet-key <file...>', 'fleet enrolment key(s) this device holds; given: only encrypted enrolment is taken')
   .action((o) => runCli(() => import('./commands/sync.ts'), o));
 
 program.command('train-head').description('train a projection head on the frozen embedder (triplet | center | naive loss) and export it as ONNX')

@@ -49,6 +49,7 @@ export async function loadConfig(path: string): Promise<DeviceConfig> {
   if (cfg.gallery.keyFile) cfg.gallery.keyFile = abs(cfg.gallery.keyFile);
   if (cfg.audit.path) cfg.audit.path = abs(cfg.audit.path);
   if (cfg.audit.keyFile) cfg.audit.keyFile = abs(cfg.audit.keyFile);
+  if (cfg.mqtt.enrollmentKeys) cfg.mqtt.enrollmentKeys = cfg.mqtt.enrollmentKeys.map(abs);
   for (const k of ['ca', 'cert', 'key', 'queueDb', 'enrollmentPublicKey'] as const) {
     const v = cfg.mqtt[k];
     if (v) cfg.mqtt[k] = abs(v);

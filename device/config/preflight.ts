@@ -9,6 +9,7 @@ import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
 import { loadSiteKey, KEY_ENV } from '../../sdk/security/site-key.ts';
 import { readAuditKey } from '../../sdk/audit/audit-key.ts';
 import { loadPublicKeys } from '../../sdk/mqtt/enrollment-keys.ts';
+import { loadEnrollmentKeys } from '../../sdk/mqtt/enrollment-cipher.ts';
 import { redactUrl } from '../../sdk/mqtt/status-message.ts';
 import { looseThresholdProblem } from '../../sdk/match/impostor-floor.ts';
 import type { DeviceConfig } from './schema.ts';
@@ -59,6 +60,9 @@ export async function configProblems(cfg: DeviceConfig, env: NodeJS.ProcessEnv =
   }
   const pub = cfg.mqtt.enrollmentPublicKey;
   if (pub) await attempt('mqtt.enrollmentPublicKey', () => loadPublicKeys(pub));
+  const fleet = cfg.mqtt.enrollmentKeys;
+  if (fleet) await attempt('mqtt.enrollmentKeys', () => loadEnrollmentKeys(fleet));
+  if (fleet && !pub) add('mqtt.enrollmentKeys', 'needs mqtt.enrollmentPublicKey (enrolment sync is off without it)');
 
   await attempt(cfg.gallery.keyFile ? 'gallery.keyFile' : KEY_ENV, () => loadSiteKey({ keyFile: cfg.gallery.keyFile, env }));
   const auditKey = cfg.audit.keyFile;

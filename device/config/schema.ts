@@ -53,6 +53,8 @@ export const configSchema = z.object({
     queueDb: z.string().optional(),
     /** Site enrolment public key(s) (PEM): when set, the device follows signed enrolment sync. */
     enrollmentPublicKey: z.string().optional(),
+    /** Fleet enrolment key file(s) (docs/mqtt.md): given, only enrolment encrypted to the fleet is taken. */
+    enrollmentKeys: z.array(z.string().min(1)).max(8).optional(),
     /**
      * Every decision carries a per-device `seq`; the device keeps the last ones to answer
      * `replay since N` on its command topic (docs/mqtt.md, "Gaps and replay").

@@ -12,6 +12,7 @@ import { createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { FaceGateError } from '../errors.ts';
 import { keyId } from './enrollment-keys.ts';
+import { ENROLLMENT_CIPHER, type BodyContext, type EnrollmentKey } from './enrollment-cipher.ts';
 import {
   compareIdentities, encodeRecord, identityBytes, packChunks, scanRecords, decodeSpan, MAX_IDENTITY_BYTES,
   type RecordSpan, type TemplateEncoding, type TemplateRecord,
@@ -30,7 +31,8 @@ export const MAX_BODY_BYTES = MAX_MESSAGE_BYTES - PREFIX_BYTES - MAX_HEADER_BYTE
 
 export type RejectReason =
   | 'unsigned' | 'bad-signature' | 'malformed' | 'too-large' | 'wrong-site' | 'wrong-model'
-  | 'replay' | 'rollback' | 'hash-mismatch' | 'unexpected' | 'incomplete' | 'fork' | 'apply-failed';
+  | 'replay' | 'rollback' | 'hash-mismatch' | 'unexpected' | 'incomplete' | 'fork' | 'apply-failed'
+  | 'undecryptable' | 'unencrypted';
 
 /** A rejected enrolment message. `reason` is stable and is what the device's event reports. */
 export class SyncRejection extends FaceGateError {
@@ -50,7 +52,11 @@ const model = {
   dim: z.number().int().min(8).max(4096),
   encoding: z.enum(['f16', 'i8']),
 };
-const common = { format: z.literal(1), site, keyId: z.string().regex(/^[0-9a-f]{16}$/) };
+const common = {
+  format: z.literal(1), site, keyId: z.string().regex(/^[0-9a-f]{16}$/),
+  /** Body sealed to the fleet (enrollment-cipher.ts); absent: plain body. */
+  enc: z.object({ alg: z.literal(ENROLLMENT_CIPHER), kid: z.string().regex(/^[0-9a-f]{16}$/) }).strict().optional(),
+};
 
 export const ManifestHeader = z.object({
   kind: z.literal('snapshot'), ...common, version, ...model,
@@ -82,8 +88,16 @@ function signedBytes(rest: Uint8Array): Buffer {
   return Buffer.concat([DOMAIN, rest]);
 }
 
-/** Builds a signed envelope. */
-export function sealEnvelope(header: Header, body: Uint8Array, privateKey: KeyObject): Buffer {
+function bodyContext(h: Header): BodyContext {
+  return { site: h.site, kind: h.kind, version: h.version, index: h.kind === 'chunk' ? h.index : undefined };
+}
+
+/** Builds a signed envelope; with `fleetKey` the body is sealed first (encrypt, then sign). */
+export function sealEnvelope(header: Header, body: Uint8Array, privateKey: KeyObject, fleetKey?: EnrollmentKey): Buffer {
+  if (fleetKey) {
+    header = { ...header, enc: { alg: ENROLLMENT_CIPHER, kid: fleetKey.kid } };
+    body = fleetKey.seal(body, bodyContext(header));
+  }
   const h = Buffer.from(JSON.stringify(header), 'utf8');
   if (h.length > MAX_HEADER_BYTES) throw new FaceGateError('FG_INPUT_INVALID', `enrolment header of ${h.length} bytes exceeds ${MAX_HEADER_BYTES}`);
   const rest = Buffer.alloc(4 + h.length + body.length);
@@ -100,7 +114,7 @@ export function sealEnvelope(header: Header, body: Uint8Array, privateKey: KeyOb
  * Checks size, envelope and signature (against every trusted key) before parsing anything, then
  * validates the header. Throws SyncRejection.
  */
-export function openEnvelope(payload: Uint8Array, publicKeys: readonly KeyObject[]): { header: Header; body: Buffer } {
+export function openEnvelope(payload: Uint8Array, publicKeys: readonly KeyObject[], fleetKeys: readonly EnrollmentKey[] = []): { header: Header; body: Buffer } {
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (buf.length > MAX_MESSAGE_BYTES) throw new SyncRejection('too-large', `message of ${buf.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   if (buf.length < PREFIX_BYTES || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
@@ -125,7 +139,20 @@ export function openEnvelope(payload: Uint8Array, publicKeys: readonly KeyObject
     const first = parsed.error.issues[0];
     throw new SyncRejection('malformed', `header ${first.path.join('.') || '(root)'}: ${first.message}`);
   }
-  return { header: parsed.data, body: rest.subarray(4 + hLen) };
+  const header = parsed.data;
+  const body = rest.subarray(4 + hLen);
+  if (!header.enc) {
+    // A device holding a fleet key takes no plain enrolment: nothing can downgrade it to clear text.
+    if (fleetKeys.length > 0) throw new SyncRejection('unencrypted', `${header.kind} ${header.version} is not encrypted to the fleet; this device only takes encrypted enrolment`);
+    return { header, body };
+  }
+  const key = fleetKeys.find((k) => k.kid === header.enc!.kid);
+  if (!key) throw new SyncRejection('undecryptable', `${header.kind} ${header.version} is sealed under enrolment key ${header.enc.kid}, which this device does not hold`);
+  try {
+    return { header, body: key.open(body, bodyContext(header)) };
+  } catch {
+    throw new SyncRejection('undecryptable', `${header.kind} ${header.version} body failed authentication under enrolment key ${header.enc.kid}`);
+  }
 }
 
 // ---------- building (enrolment service side) ----------
@@ -162,7 +189,7 @@ export interface SnapshotMessages {
 /** Signs a snapshot: sorted records packed into chunks, then a manifest over their hashes. */
 export function buildSnapshot(opts: {
   site: string; version: number; modelId: string; dim: number; encoding: TemplateEncoding;
-  records: EncodedRecord[]; privateKey: KeyObject; publicKey: KeyObject; maxBodyBytes?: number; createdAt?: Date;
+  records: EncodedRecord[]; privateKey: KeyObject; publicKey: KeyObject; maxBodyBytes?: number; createdAt?: Date; fleetKey?: EnrollmentKey;
 }): SnapshotMessages {
   const kid = keyId(opts.publicKey);
   const packed = packChunks(opts.records, opts.maxBodyBytes ?? MAX_BODY_BYTES);
@@ -175,7 +202,7 @@ export function buildSnapshot(opts: {
       kind: 'chunk', format: 1, site: opts.site, keyId: kid, version: opts.version, index,
       chunks: packed.bodies.length, records: packed.records[index], sha256: sha256Hex(body),
     };
-    return sealEnvelope(header, body, opts.privateKey);
+    return sealEnvelope(header, body, opts.privateKey, opts.fleetKey);
   });
   const header: ManifestHeader = {
     kind: 'snapshot', format: 1, site: opts.site, keyId: kid, version: opts.version,
@@ -183,7 +210,7 @@ export function buildSnapshot(opts: {
     identities: packed.identities, templates: packed.templates, chunks: chunks.length, bytes,
     contentSha256: content.digest('hex'), createdAt: (opts.createdAt ?? new Date()).toISOString(),
   };
-  return { manifest: sealEnvelope(header, Buffer.alloc(0), opts.privateKey), header, chunks };
+  return { manifest: sealEnvelope(header, Buffer.alloc(0), opts.privateKey, opts.fleetKey), header, chunks };
 }
 
 /** Delta body: u32 remove count | (u16 length, identity)* | upsert records. */
@@ -213,7 +240,7 @@ export interface DeltaChange {
  */
 export function buildDeltas(opts: {
   site: string; prevVersion: number; firstVersion?: number; modelId: string; dim: number; encoding: TemplateEncoding;
-  change: DeltaChange; privateKey: KeyObject; publicKey: KeyObject; maxBodyBytes?: number; createdAt?: Date;
+  change: DeltaChange; privateKey: KeyObject; publicKey: KeyObject; maxBodyBytes?: number; createdAt?: Date; fleetKey?: EnrollmentKey;
 }): { version: number; header: DeltaHeader; message: Buffer }[] {
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const kid = keyId(opts.publicKey);
@@ -245,7 +272,7 @@ export function buildDeltas(opts: {
       modelId: opts.modelId, dim: opts.dim, encoding: opts.encoding,
       upserts: p.upserts.length, removes: p.removes.length, sha256: sha256Hex(body), createdAt,
     };
-    const out = { version: next, header, message: sealEnvelope(header, body, opts.privateKey) };
+    const out = { version: next, header, message: sealEnvelope(header, body, opts.privateKey, opts.fleetKey) };
     prev = next;
     next = next + 1;
     return out;

@@ -11,6 +11,7 @@ import type { KeyObject } from 'node:crypto';
 import { createPublicKey, randomBytes } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { FaceGateError, errorMessage } from '../errors.ts';
+import type { EnrollmentKey } from './enrollment-cipher.ts';
 import {
   buildDeltas, buildSnapshot, encodeAll, openEnvelope, readDeltaBody, sha256Hex,
   type DeltaHeader, type EncodedRecord, type ManifestHeader,
@@ -65,7 +66,7 @@ async function subscribeAndSettle(client: MqttClient, site: string, filters: str
 }
 
 /** Reads the site's retained enrolment state, verified with `publicKey`. */
-export async function readRetainedState(client: MqttClient, site: string, publicKey: KeyObject, opts: { full?: boolean; timeoutMs?: number } = {}): Promise<RetainedState> {
+export async function readRetainedState(client: MqttClient, site: string, publicKey: KeyObject, opts: { full?: boolean; timeoutMs?: number; fleetKeys?: readonly EnrollmentKey[] } = {}): Promise<RetainedState> {
   const t = enrollmentTopics(site);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const chunk0 = `${t.base}/snapshot/+/chunk/0`;
@@ -78,7 +79,7 @@ export async function readRetainedState(client: MqttClient, site: string, public
     for (const [topic, payload] of c.messages) {
       if (payload.length === 0) continue;
       try {
-        const { header, body } = openEnvelope(payload, [publicKey]);
+        const { header, body } = openEnvelope(payload, [publicKey], opts.fleetKeys);
         if (header.site !== site) throw new Error(`message for site ${header.site}`);
         const kind = parseEnrollmentTopic(t, topic);
         if (header.kind === 'snapshot' && kind?.kind === 'manifest') state.manifest = header;
@@ -97,7 +98,7 @@ export async function readRetainedState(client: MqttClient, site: string, public
     state.deltas.sort((a, b) => a.version - b.version);
     state.headVersion = state.manifest?.version ?? 0;
     if (opts.full && state.manifest) {
-      state.records = await readSnapshotRecords(client, site, state.manifest, publicKey, timeoutMs);
+      state.records = await readSnapshotRecords(client, site, state.manifest, publicKey, timeoutMs, opts.fleetKeys);
       // Follow the delta chain from the snapshot.
       for (;;) {
         const d = state.deltas.find((x) => x.prevVersion === state.headVersion);
@@ -114,7 +115,7 @@ export async function readRetainedState(client: MqttClient, site: string, public
   }
 }
 
-async function readSnapshotRecords(client: MqttClient, site: string, m: ManifestHeader, publicKey: KeyObject, timeoutMs: number): Promise<Map<string, Buffer>> {
+async function readSnapshotRecords(client: MqttClient, site: string, m: ManifestHeader, publicKey: KeyObject, timeoutMs: number, fleetKeys?: readonly EnrollmentKey[]): Promise<Map<string, Buffer>> {
   const t = enrollmentTopics(site);
   const records = new Map<string, Buffer>();
   if (m.chunks === 0) return records;
@@ -126,7 +127,7 @@ async function readSnapshotRecords(client: MqttClient, site: string, m: Manifest
       const k = parseEnrollmentTopic(t, topic);
       if (k?.kind !== 'chunk' || k.version !== m.version || bodies[k.index] || payload.length === 0) return;
       try {
-        const { header, body } = openEnvelope(payload, [publicKey]);
+        const { header, body } = openEnvelope(payload, [publicKey], fleetKeys);
         if (header.kind !== 'chunk' || header.index !== k.index || header.version !== m.version || sha256Hex(body) !== header.sha256) return;
         bodies[k.index] = body;
         if (++received === m.chunks) {
@@ -182,17 +183,19 @@ const nowVersion = (): number => Math.floor(Date.now() / 1000);
 /** Publishes `source` as the site's retained snapshot and clears what it supersedes. */
 export async function publishSnapshot(client: MqttClient, opts: {
   site: string; privateKey: KeyObject; source: PublishSource; encoding?: TemplateEncoding; version?: number; timeoutMs?: number;
+  /** Fleet enrolment keys: the first seals; all read the retained state (during a rotation). */
+  fleetKeys?: readonly EnrollmentKey[];
 }): Promise<SnapshotPublished> {
   const publicKey = createPublicKey(opts.privateKey);
   const t = enrollmentTopics(opts.site);
-  const state = await readRetainedState(client, opts.site, publicKey, { timeoutMs: opts.timeoutMs });
+  const state = await readRetainedState(client, opts.site, publicKey, { timeoutMs: opts.timeoutMs, fleetKeys: opts.fleetKeys });
   const version = Math.max(state.latestVersion + 1, opts.version ?? nowVersion());
   if (opts.version !== undefined && opts.version <= state.latestVersion) {
     throw new FaceGateError('FG_INPUT_INVALID', `version ${opts.version} is not newer than the retained version ${state.latestVersion}; devices would reject it`);
   }
   const encoding = opts.encoding ?? 'f16';
   const records = encodeAll(opts.source.records, encoding, opts.source.dim);
-  const snap = buildSnapshot({ site: opts.site, version, modelId: opts.source.modelId, dim: opts.source.dim, encoding, records, privateKey: opts.privateKey, publicKey });
+  const snap = buildSnapshot({ site: opts.site, version, modelId: opts.source.modelId, dim: opts.source.dim, encoding, records, privateKey: opts.privateKey, publicKey, fleetKey: opts.fleetKeys?.[0] });
   await publishAll(client, snap.chunks.map((payload, i) => ({ topic: t.chunk(version, i), payload, retain: true })));
   await client.publishAsync(t.manifest, snap.manifest, { qos: 1, retain: true });
   // Superseded: every other snapshot's chunks and all deltas (the snapshot includes them).
@@ -233,11 +236,11 @@ export function diffRecords(retained: Map<string, Buffer>, current: EncodedRecor
  * retained snapshot of the same model; the encoding follows the snapshot's.
  */
 export async function publishDelta(client: MqttClient, opts: {
-  site: string; privateKey: KeyObject; source: PublishSource; timeoutMs?: number;
+  site: string; privateKey: KeyObject; source: PublishSource; timeoutMs?: number; fleetKeys?: readonly EnrollmentKey[];
 }): Promise<DeltaPublished> {
   const publicKey = createPublicKey(opts.privateKey);
   const t = enrollmentTopics(opts.site);
-  const state = await readRetainedState(client, opts.site, publicKey, { full: true, timeoutMs: opts.timeoutMs });
+  const state = await readRetainedState(client, opts.site, publicKey, { full: true, timeoutMs: opts.timeoutMs, fleetKeys: opts.fleetKeys });
   const m = state.manifest;
   if (!m || !state.records) throw new FaceGateError('FG_INPUT_INVALID', `no signed snapshot is retained for site ${opts.site}; publish a snapshot first`);
   if (m.modelId !== opts.source.modelId || m.dim !== opts.source.dim) {
@@ -250,7 +253,7 @@ export async function publishDelta(client: MqttClient, opts: {
   }
   const deltas = buildDeltas({
     site: opts.site, prevVersion: state.headVersion, firstVersion: Math.max(state.latestVersion + 1, nowVersion()),
-    modelId: m.modelId, dim: m.dim, encoding: m.encoding, change, privateKey: opts.privateKey, publicKey,
+    modelId: m.modelId, dim: m.dim, encoding: m.encoding, change, privateKey: opts.privateKey, publicKey, fleetKey: opts.fleetKeys?.[0],
   });
   // In order: a device that sees them live applies each as it arrives.
   for (const d of deltas) await client.publishAsync(t.delta(d.version), d.message, { qos: 1, retain: true });

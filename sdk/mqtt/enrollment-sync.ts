@@ -11,6 +11,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors.ts';
+import type { EnrollmentKey } from './enrollment-cipher.ts';
 import {
   openEnvelope, readDeltaBody, decodeDeltaUpserts, sha256Hex, SyncRejection,
   type ManifestHeader, type DeltaHeader, type RejectReason,
@@ -76,6 +77,8 @@ export interface EnrollmentSyncOptions {
   site: string;
   target: EnrollmentTarget;
   publicKeys: readonly KeyObject[];
+  /** Fleet enrolment keys (enrollment-cipher.ts). Given: only encrypted enrolment is taken. */
+  fleetKeys?: readonly EnrollmentKey[];
   hooks: SyncHooks;
   state?: SyncStateStore;
   limits?: Partial<SyncLimits>;
@@ -103,6 +106,7 @@ export class EnrollmentSync {
   #site: string;
   #target: EnrollmentTarget;
   #keys: readonly KeyObject[];
+  #fleetKeys: readonly EnrollmentKey[];
   #hooks: SyncHooks;
   #state: SyncStateStore;
   #snapshotVersion = 0;
@@ -121,6 +125,7 @@ export class EnrollmentSync {
     this.topics = enrollmentTopics(opts.site);
     this.#target = opts.target;
     this.#keys = opts.publicKeys;
+    this.#fleetKeys = opts.fleetKeys ?? [];
     this.#hooks = opts.hooks;
     this.#state = opts.state ?? memorySyncState();
     this.limits = { ...DEFAULT_SYNC_LIMITS, ...opts.limits };
@@ -200,7 +205,7 @@ export class EnrollmentSync {
     try {
       const kind = parseEnrollmentTopic(this.topics, topic);
       if (!kind || kind.kind === 'request') throw new SyncRejection('unexpected', `${topic} is not an enrolment data topic`);
-      const { header, body } = openEnvelope(payload, this.#keys);
+      const { header, body } = openEnvelope(payload, this.#keys, this.#fleetKeys);
       version = header.version;
       if (header.site !== this.#site) throw new SyncRejection('wrong-site', `message is for site "${header.site}", this device is in "${this.#site}"`);
       if (kind.kind === 'manifest' && header.kind === 'snapshot') {

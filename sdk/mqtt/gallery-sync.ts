@@ -19,12 +19,15 @@ import type { TemplateEncoding } from './template-codec.ts';
 import type { SyncAppliedEvent, SyncRejectedEvent } from './enrollment-sync.ts';
 import { toTopicSegment } from './topics.ts';
 import type { SiteKey } from '../security/site-key.ts';
+import type { EnrollmentKey } from './enrollment-cipher.ts';
 
 export const SYNC_STATE_FILE = 'enrollment-sync.json';
 
 export async function publishGallery(o: {
   broker: BrokerOptions; site: string; galleryDir: string; privateKey: KeyObject;
   delta?: boolean; encoding?: TemplateEncoding; version?: number; timeoutMs?: number;
+  /** Fleet enrolment keys: bodies sealed under the first (enrollment-cipher.ts). */
+  fleetKeys?: readonly EnrollmentKey[];
   /** Site key of an encrypted gallery. */
   galleryKey?: SiteKey | null;
 }): Promise<({ kind: 'snapshot' } & SnapshotPublished) | ({ kind: 'delta' } & DeltaPublished)> {
@@ -36,8 +39,8 @@ export async function publishGallery(o: {
   const client = await connectBroker({ ...o.broker, clientId: o.broker.clientId ?? `facegate-publish-${randomBytes(4).toString('hex')}` }, { clean: true, reconnectPeriod: 0 }, o.timeoutMs ?? 15_000);
   try {
     const source = { modelId: model.modelId, dim: model.dim, records };
-    if (o.delta) return { kind: 'delta', ...(await publishDelta(client, { site: o.site, privateKey: o.privateKey, source, timeoutMs: o.timeoutMs })) };
-    return { kind: 'snapshot', ...(await publishSnapshot(client, { site: o.site, privateKey: o.privateKey, source, encoding: o.encoding, version: o.version, timeoutMs: o.timeoutMs })) };
+    if (o.delta) return { kind: 'delta', ...(await publishDelta(client, { site: o.site, privateKey: o.privateKey, source, timeoutMs: o.timeoutMs, fleetKeys: o.fleetKeys })) };
+    return { kind: 'snapshot', ...(await publishSnapshot(client, { site: o.site, privateKey: o.privateKey, source, encoding: o.encoding, version: o.version, timeoutMs: o.timeoutMs, fleetKeys: o.fleetKeys })) };
   } finally {
     await client.endAsync().catch(() => undefined);
   }
@@ -60,6 +63,7 @@ export async function syncGallery(o: {
   broker: BrokerOptions; site: string; galleryDir: string; publicKeys: readonly KeyObject[];
   device?: string; modelId?: string; dim?: number; once: boolean; timeoutMs?: number; logger?: Logger;
   signal?: AbortSignal; onApplied?: (e: SyncAppliedEvent) => void; onRejected?: (e: SyncRejectedEvent) => void;
+  fleetKeys?: readonly EnrollmentKey[];
   /** Site key of an encrypted gallery (also used to create one). */
   galleryKey?: SiteKey | null;
 }): Promise<SyncResult> {
@@ -72,7 +76,7 @@ export async function syncGallery(o: {
     link = await DeviceLink.start({
       broker: { ...o.broker, clientId: o.broker.clientId ?? `facegate-sync-${device}-${randomBytes(4).toString('hex')}` },
       site: o.site, device, logger: o.logger ?? silentLogger, announce: false,
-      enrollment: { target, publicKeys: o.publicKeys, state: fileSyncState(join(o.galleryDir, SYNC_STATE_FILE)) },
+      enrollment: { target, publicKeys: o.publicKeys, fleetKeys: o.fleetKeys, state: fileSyncState(join(o.galleryDir, SYNC_STATE_FILE)) },
       waitConnectedMs: Math.min(timeoutMs, 15_000),
     });
     const sync = link.enrollment!;

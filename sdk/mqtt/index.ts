@@ -21,3 +21,7 @@ export { keyId, writeKeyPair, loadPrivateKey, loadPublicKeys, PRIVATE_KEY_FILE, 
 export { type TemplateRecord, type TemplateEncoding, type IdentityAttributes, encodeRecord, decodeRecords } from './template-codec.ts';
 export { toHalfBits, fromHalfBits } from '../runtime/float16.ts';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
+export { EnrollmentKey, loadEnrollmentKeys, ENROLLMENT_CIPHER } from './enrollment-cipher.ts';
+export { DecisionHistory, historyPathFor, type DecisionHistoryOptions } from './decision-history.ts';
+export { replayHandler, REPLAY_COMMAND, MAX_REPLAY, type ReplayResult } from './decision-replay.ts';
+export { DecisionGapTracker, type DecisionGap } from './decision-gaps.ts';

@@ -8,6 +8,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from '../logger.ts';
 import { ulid } from './decision-message.ts';
 import { EnrollmentSync, type SnapshotRequest, type SyncLimits } from './enrollment-sync.ts';
+import type { EnrollmentKey } from './enrollment-cipher.ts';
 import type { EnrollmentTarget, SyncStateStore } from './enrollment-target.ts';
 import { MAX_MESSAGE_BYTES } from './enrollment-messages.ts';
 import type { CommandHandler } from './commands.ts';
@@ -17,6 +18,8 @@ import type { InboundRoute } from './inbound-router.ts';
 export interface LinkEnrollmentOptions {
   target: EnrollmentTarget;
   publicKeys: readonly KeyObject[];
+  /** Fleet enrolment keys: bodies are sealed under them, and clear text is refused (enrollment-cipher.ts). */
+  fleetKeys?: readonly EnrollmentKey[];
   state?: SyncStateStore;
   limits?: Partial<SyncLimits>;
 }
@@ -51,6 +54,7 @@ export function linkEnrollment(o: LinkEnrollmentOptions, c: LinkEnrollmentContex
     site: c.site,
     target: o.target,
     publicKeys: o.publicKeys,
+    fleetKeys: o.fleetKeys,
     state: o.state,
     limits: o.limits,
     hooks: {

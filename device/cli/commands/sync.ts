@@ -2,12 +2,13 @@ import { FaceGateError } from '../../../sdk/errors.ts';
 import { stderrLogger } from '../../../sdk/logger.ts';
 import { loadPublicKeys } from '../../../sdk/mqtt/enrollment-keys.ts';
 import { syncGallery } from '../../../sdk/mqtt/gallery-sync.ts';
+import { loadEnrollmentKeys } from '../../../sdk/mqtt/enrollment-cipher.ts';
 import { brokerOptions, type BrokerFlags } from './mqtt-flags.ts';
 import { galleryKey, type KeyFlags } from './key-flag.ts';
 
 /** `facegate sync`: apply the site's signed enrolment to a gallery; --once exits after the retained state. */
 export default async function sync(opts: BrokerFlags & KeyFlags & {
-  site: string; db: string; pubkey: string; once?: boolean; device?: string; model?: string; dim?: string; timeout?: string; json?: boolean; verbose?: boolean;
+  site: string; db: string; pubkey: string; fleetKey?: string[]; once?: boolean; device?: string; model?: string; dim?: string; timeout?: string; json?: boolean; verbose?: boolean;
 }): Promise<number> {
   const dim = opts.dim === undefined ? undefined : Number(opts.dim);
   if (dim !== undefined && !(Number.isInteger(dim) && dim > 0)) throw new FaceGateError('FG_CLI_USAGE', `--dim must be a positive integer, got ${opts.dim}`);
@@ -20,7 +21,7 @@ export default async function sync(opts: BrokerFlags & KeyFlags & {
   try {
     const r = await syncGallery({
       broker: brokerOptions(opts), site: opts.site, galleryDir: opts.db, publicKeys: await loadPublicKeys(opts.pubkey),
-      device: opts.device, modelId: opts.model, dim, galleryKey: key, once: opts.once ?? false, signal: abort.signal,
+      fleetKeys: opts.fleetKey ? loadEnrollmentKeys(opts.fleetKey) : undefined, device: opts.device, modelId: opts.model, dim, galleryKey: key, once: opts.once ?? false, signal: abort.signal,
       timeoutMs: opts.timeout ? Number(opts.timeout) * 1000 : undefined,
       logger: opts.verbose ? stderrLogger : undefined,
       onApplied: opts.once ? undefined : (e) => (opts.json ? line({ applied: e }) : process.stdout.write(`applied ${e.kind} ${e.version}: ${e.identities} identities\n`)),
