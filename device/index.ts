@@ -12,3 +12,6 @@ export type { RunningDevice, DeviceHooks, PublishedDecision } from './run-device
 export { loadConfig, parseConfig } from './config/load-config.ts';
 /** The device config schema (zod) and its types. */
 export { configSchema, type DeviceConfig, type CameraConfig } from './config/schema.ts';
+/** The frame loop, its per-frame stats, and the device's Prometheus metrics (what RunningDevice holds). */
+export type { FrameLoop, FrameStats } from './loop/frame-loop.ts';
+export type { DeviceMetrics } from './health/metrics.ts';

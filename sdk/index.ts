@@ -20,26 +20,39 @@ export type { DetectorConfig, DetectorHandle } from './pipeline/create-detector.
 export { DETECTORS, EMBEDDERS, DETECTOR_KINDS, EMBEDDER_IDS, DEFAULT_DETECTOR, DEFAULT_EMBEDDER, isDetectorKind, isEmbedderId } from './registry.ts';
 /** Registry types: detector and embedder names and rows. */
 export type { DetectorKind, EmbedderId, DetectorSpec, EmbedderSpec } from './registry.ts';
+/** What a detector factory reads, and the non-empty name lists. */
+export type { DetectorSettings, NonEmpty } from './registry.ts';
 /** A built model pack on disk (manifest + ONNX files). */
 export { ModelPack } from './runtime/pack.ts';
+/** Pack defaults, per-load options and a loaded model session. */
+export type { PackDefaults, LoadOptions, LoadedModel } from './runtime/pack.ts';
 /** Where the pack is looked for: option, else FACEGATE_MODELS_DIR, else the package's models/pack. */
 export { resolvePackDir, BUILT_PACK_DIR } from './runtime/pack-dir.ts';
-/** Model build to load (fp32, int8, fp16, auto). */
-export type { PrecisionSetting } from './runtime/model-types.ts';
+/** Model builds (fp32, int8, fp16, auto) and the pack manifest's shape. */
+export type { PrecisionSetting, Precision, PackEntry, PackManifest, PackVariant, VariantCalibration, Preprocess, ModelRole, GraphOptLevel } from './runtime/model-types.ts';
 /** ONNX Runtime execution providers a pipeline may ask for. */
 export type { ExecutionProvider } from './runtime/session.ts';
 /** Index of the face nearest the image centre, of the largest face, and whether a rival face makes a frame ambiguous. */
 export { mostCentralFace, largestFace, hasRivalFace } from './detect/face-choice.ts';
+/** Anything with a face box. */
+export type { Boxed } from './detect/face-choice.ts';
 /** Scales a vector to unit length in place; Euclidean distance between embeddings. */
 export { l2Normalize, l2Distance } from './embed/l2.ts';
 /** Decodes an image file or buffer into an RGB frame. */
 export { loadFrame } from './image/load-frame.ts';
+/** Image inputs loadFrame and analyze take, and decoder options. */
+export type { LoadFrameOptions } from './image/load-frame.ts';
+export type { ImageInput, RawFrame } from './image/raw-frame.ts';
 
 // ---- gallery: enrolled identities and 1:N search ----
 /** The gallery store: enroll, search, remove, list; open it with openGallery. */
 export { Gallery } from './gallery/gallery.ts';
 /** Gallery options, enrolment and search inputs and results. */
 export type { GalleryOptions, SearchOptions, EnrollOptions, EnrollResult, EmbeddingInput, IdentityInfo, TemplateInfo, Candidate, GalleryStats } from './gallery/gallery.ts';
+/** Identity and template inputs, batched changes and their result, index state. */
+export type { IdentityInput, TemplateInput, GalleryChanges, ApplyResult, IndexState } from './gallery/gallery-types.ts';
+/** HNSW index parameters. */
+export type { HnswParams } from './gallery/hnsw-index.ts';
 /** Searches a gallery for one embedding and decides grant / deny / unknown. */
 export { identifyEmbedding } from './gallery/identify.ts';
 /** Options of identifyEmbedding. */
@@ -87,13 +100,25 @@ export { LIVENESS_MODEL_IDS, type LivenessModelId, type LivenessScorer } from '.
 /** Aggregates a track's per-frame liveness scores into one verdict (k-of-n or mean). */
 export { aggregateLiveness } from './liveness/aggregate.ts';
 /** Liveness aggregation options and verdict. */
-export type { LivenessAggregateOptions, LivenessAggregate, LivenessVerdict } from './liveness/aggregate.ts';
+export type { LivenessAggregateOptions, LivenessAggregate, LivenessVerdict, LivenessAggregateMode } from './liveness/aggregate.ts';
 
 // ---- MQTT: device link, enrolment sync, keys ----
 /** The device's MQTT link: decisions out (durable), status, commands and enrolment in. */
 export { DeviceLink } from './mqtt/device-link.ts';
 /** Device link options. */
 export type { DeviceLinkOptions } from './mqtt/device-link.ts';
+/** What DeviceLink options take: decision input, queue options, status info, command handlers. */
+export type { DecisionInput } from './mqtt/decision-message.ts';
+export type { DurableQueueOptions } from './mqtt/durable-queue.ts';
+export type { StatusInfo, CameraState } from './mqtt/status-message.ts';
+export type { CommandHandler } from './mqtt/commands.ts';
+/** MQTT topic sets of a device and of a site's enrolment. */
+export type { DeviceTopics, EnrollmentTopics } from './mqtt/topics.ts';
+/** Enrolment sync's target, model, deltas and state store; template records and their encoding. */
+export type { EnrollmentTarget, EnrollmentModel, EnrollmentDelta, SyncStateStore } from './mqtt/enrollment-target.ts';
+export type { TemplateRecord, TemplateEncoding, IdentityAttributes } from './mqtt/template-codec.ts';
+/** Why a sync message was rejected. */
+export type { RejectReason } from './mqtt/enrollment-messages.ts';
 /** Publishes a signed enrolment snapshot or delta for devices to sync. */
 export { publishSnapshot, publishDelta } from './mqtt/enrollment-publisher.ts';
 /** What a publish sent, and where its records come from. */
@@ -101,11 +126,11 @@ export type { SnapshotPublished, DeltaPublished, PublishSource } from './mqtt/en
 /** Applies signed enrolment messages to a device's gallery. */
 export { EnrollmentSync } from './mqtt/enrollment-sync.ts';
 /** Enrolment sync limits and events. */
-export type { SyncLimits, SyncRejectedEvent, SyncAppliedEvent } from './mqtt/enrollment-sync.ts';
+export type { SyncLimits, SyncRejectedEvent, SyncAppliedEvent, EnrollmentSyncOptions, SyncHooks, SnapshotRequest } from './mqtt/enrollment-sync.ts';
 /** A gallery as the target of enrolment sync. */
 export { GalleryEnrollmentTarget } from './mqtt/gallery-target.ts';
 /** Enrolment signing keys: create, load, fingerprint. */
-export { writeKeyPair, loadPrivateKey, loadPublicKeys, keyId } from './mqtt/enrollment-keys.ts';
+export { writeKeyPair, loadPrivateKey, loadPublicKeys, keyId, type WrittenKeyPair } from './mqtt/enrollment-keys.ts';
 /** Connects to an MQTT broker with FaceGate's options. */
 export { connectBroker } from './mqtt/connect.ts';
 /** Broker connection options. */
@@ -119,7 +144,10 @@ export type { AuditLogOptions } from './audit/audit-log.ts';
 /** Verifies an audit log file's chain (and signature key, when given). */
 export { verifyAuditLog } from './audit/verify-log.ts';
 /** Verification report and the problems it lists. */
-export type { VerifyReport, AuditProblem } from './audit/verify-log.ts';
+export type { VerifyReport, AuditProblem, ProblemKind } from './audit/verify-log.ts';
+/** One audit entry, and the JSON values it holds. */
+export type { AuditEntry } from './audit/audit-entry.ts';
+export type { JsonValue } from './audit/canonical-json.ts';
 
 // ---- errors and shared types ----
 /** The one error type: a FaceGateError carries a stable `code`. */

@@ -74,7 +74,7 @@ export const DETECTORS = {
     models: ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'],
     summary: 'MTCNN cascade: 5 landmarks, finds small faces (minFaceSize)',
     alternative: 'rfb',
-    async create(pack, s) {
+    async create(pack, s): Promise<DetectorHandle> {
       const { MtcnnDetector } = await import('./detect/mtcnn/mtcnn-detector.ts');
       const det = await MtcnnDetector.create(pack, { minFaceSize: s.minFaceSize, thresholds: s.mtcnnThresholds, providers: s.providers, logger: s.logger });
       return {
@@ -87,7 +87,7 @@ export const DETECTORS = {
   rfb: {
     models: ['rfb-320', 'landmark-68'],
     summary: 'RFB-320 boxes + 68-point landmarks (reduced to 5)',
-    async create(pack, s) {
+    async create(pack, s): Promise<DetectorHandle> {
       const { RfbDetector } = await import('./detect/rfb/rfb-detector.ts');
       const det = await RfbDetector.create(pack, { scoreThreshold: s.rfbThreshold, providers: s.providers, logger: s.logger });
       let around: import('./detect/mtcnn/onet-refine.ts').OnetAround | undefined;
@@ -124,7 +124,8 @@ export type DetectorKind = keyof typeof DETECTORS;
 /** An embedder name. */
 export type EmbedderId = keyof typeof EMBEDDERS;
 
-type NonEmpty<T> = readonly [T, ...T[]];
+/** A list with at least one element. */
+export type NonEmpty<T> = readonly [T, ...T[]];
 function namesOf<K extends string>(table: Record<K, unknown>): NonEmpty<K> {
   return Object.keys(table) as [K, ...K[]];
 }

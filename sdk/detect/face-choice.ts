@@ -1,7 +1,7 @@
 import type { Box } from '../types.ts';
 
 /** Anything with a face box (detections, analysed faces). */
-type Boxed = { readonly box: Box };
+export type Boxed = { readonly box: Box };
 
 /**
  * Which face of a frame to act on, as pure functions. Measured on lfw-dev: the face nearest the
