@@ -194,7 +194,8 @@ export class Gallery {
       if ((opts.modelId !== undefined && opts.modelId !== meta.modelId) || (opts.dim !== undefined && opts.dim !== meta.dim)) {
         throw new FaceGateError('FG_GALLERY_MODEL_MISMATCH',
           `gallery ${dir} holds ${meta.modelId} (${meta.dim}-d) embeddings; cannot use it with ${opts.modelId ?? meta.modelId}${opts.dim !== undefined ? ` (${opts.dim}-d)` : ''}`
-            + `; embed with ${meta.modelId} for this gallery (--embedder, pipeline.embedder), or enrol a new gallery for ${opts.modelId ?? meta.modelId}`,
+            + `: embeddings of two models are never mixed. Run with the gallery's model (pipeline.embedder / --embedder ${meta.modelId}) `
+            + `or enrol everyone again into a new gallery: facegate enroll --db <new dir> --embedder ${opts.modelId ?? meta.modelId}`,
           { details: { galleryModel: meta.modelId, galleryDim: meta.dim, requestedModel: opts.modelId, requestedDim: opts.dim } });
       }
       const g = new Gallery(dir, store, meta, opts, cipher);
