@@ -62,6 +62,8 @@ export interface EmbedderSpec {
    * fr-feature-512 + flip (MTCNN) 1.076 1-shot, 1.055 2-shot. Calibrate per site.
    */
   readonly threshold: number;
+  /** Set for a fusion of two pack embedders (embed/fusion.ts): it has no pack model of its own. */
+  readonly fusedFrom?: readonly [string, string];
 }
 
 /** Thresholds of the fallback pass that looks harder for a face the default pass missed. */
@@ -116,7 +118,7 @@ export const EMBEDDERS = {
   'fr-feature-512': { summary: 'fr_feature ResNet, 512-d', dim: 512, threshold: 1.05 },
   // Not a pack model: both of the above, concatenated with weights (embed/fusion.ts FUSIONS). Its
   // fallback threshold is the fpir 0.001 one at ~1,200 people on lfw-dev (docs/operating-point.md).
-  'fusion-mfn192-fr512': { summary: 'MobileFaceNet-192 + fr_feature-512, weighted concatenation, 704-d', dim: 704, threshold: 0.92 },
+  'fusion-mfn192-fr512': { summary: 'MobileFaceNet-192 + fr_feature-512, weighted concatenation, 704-d', dim: 704, threshold: 0.92, fusedFrom: ['mobilefacenet-192', 'fr-feature-512'] },
 } as const satisfies Record<string, EmbedderSpec>;
 
 /** A detector name. */
@@ -133,6 +135,8 @@ function namesOf<K extends string>(table: Record<K, unknown>): NonEmpty<K> {
 export const DETECTOR_KINDS = namesOf(DETECTORS);
 /** Embedder names in table order. */
 export const EMBEDDER_IDS = namesOf(EMBEDDERS);
+/** Embedders that are one pack model each (not fusions): what the pack builds and quantises. */
+export const PACK_EMBEDDER_IDS: readonly EmbedderId[] = EMBEDDER_IDS.filter((id) => !(EMBEDDERS[id] as EmbedderSpec).fusedFrom);
 
 /** The detector used when none is named. */
 export const DEFAULT_DETECTOR: DetectorKind = 'mtcnn';

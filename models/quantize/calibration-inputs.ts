@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EMBEDDER_IDS } from '../../sdk/registry.ts';
+import { PACK_EMBEDDER_IDS } from '../../sdk/registry.ts';
 import sharp from 'sharp';
 import type * as ort from 'onnxruntime-node';
 import { FaceGateError } from '../../sdk/errors.ts';
@@ -113,7 +113,7 @@ export async function captureCalibrationInputs(
   const pack = await recordingPack(packDir, sink);
   const mtcnn = await MtcnnDetector.create(pack);
   const rfb = await RfbDetector.create(pack);
-  const embedders = await Promise.all(EMBEDDER_IDS.map((id) => OnnxEmbedder.create(pack, id, { flip: true })));
+  const embedders = await Promise.all(PACK_EMBEDDER_IDS.map((id) => OnnxEmbedder.create(pack, id, { flip: true })));
   let faces = 0;
   try {
     for (const [i, path] of set.images.entries()) {
