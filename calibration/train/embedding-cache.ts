@@ -12,6 +12,7 @@ import { FaceGateError, errorMessage, isFaceGateError } from '../../sdk/errors.t
 import { REPO_ROOT } from '../../models/paths.ts';
 import { mostCentralFace } from '../../sdk/detect/face-choice.ts';
 import type { ModelPack } from '../../sdk/runtime/pack.ts';
+import type { Pipeline } from '../../sdk/pipeline/create-pipeline.ts';
 import { DETECTORS, type DetectorKind as TrainDetector, type EmbedderId as TrainEmbedder } from '../../sdk/registry.ts';
 
 export const DEFAULT_CACHE_DIR = join(REPO_ROOT, '.cache', 'embeddings');
@@ -137,13 +138,7 @@ export async function embedLabeledImages(items: readonly ImageItem[], o: Extract
     let dim = cached?.index.dim ?? 0;
     try {
       for (const [i, it] of missing.entries()) {
-        let r;
-        try {
-          r = await p.analyze(it.path, { fallback: true });
-        } catch (e) {
-          throw new FaceGateError(isFaceGateError(e) ? e.code : 'FG_IMAGE_DECODE', `${it.path}: ${errorMessage(e)}`, { cause: e });
-        }
-        const k = mostCentralFace(r.faces, r.width, r.height);
+        const { r, k } = await analyzeCentral(p, it.path);
         if (k < 0) {
           fresh.push(new Float32Array(0));
           fallback.push('failed');
@@ -231,13 +226,7 @@ export async function warmEmbeddingCaches(items: readonly ImageItem[], o: Shared
   const fresh: { vec: Float32Array[]; fallback: CacheIndex['fallback'][number] }[] = [];
   try {
     for (const [i, it] of missing.entries()) {
-      let r;
-      try {
-        r = await p.analyze(it.path, { fallback: true });
-      } catch (e) {
-        throw new FaceGateError(isFaceGateError(e) ? e.code : 'FG_IMAGE_DECODE', `${it.path}: ${errorMessage(e)}`, { cause: e });
-      }
-      const k = mostCentralFace(r.faces, r.width, r.height);
+      const { r, k } = await analyzeCentral(p, it.path);
       if (k < 0) fresh.push({ vec: o.variants.map(() => new Float32Array(0)), fallback: 'failed' });
       else {
         const frame = others.length ? await loadFrame(it.path) : null;
@@ -272,4 +261,15 @@ export async function warmEmbeddingCaches(items: readonly ImageItem[], o: Shared
     }, all);
   }
   return missing.length;
+}
+
+/** Analyses one labelled image and picks its most central face (-1: none); a bad file names itself. */
+async function analyzeCentral(p: Pipeline, path: string): Promise<{ r: Awaited<ReturnType<Pipeline['analyze']>>; k: number }> {
+  let r: Awaited<ReturnType<Pipeline['analyze']>>;
+  try {
+    r = await p.analyze(path, { fallback: true });
+  } catch (e) {
+    throw new FaceGateError(isFaceGateError(e) ? e.code : 'FG_IMAGE_DECODE', `${path}: ${errorMessage(e)}`, { cause: e });
+  }
+  return { r, k: mostCentralFace(r.faces, r.width, r.height) };
 }
