@@ -3,7 +3,7 @@
  * validation messages (`path: problem`). Keys named in the issues are part of the contract.
  */
 import { z } from 'zod';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
+import { DEFAULT_DETECTOR, DEFAULT_DEVICE_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
 
 const providers = z.array(z.enum(['tensorrt', 'cuda', 'webgpu', 'coreml', 'dml', 'cpu'])).min(1);
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, "_" and "-" (it is used in MQTT topics)');
@@ -85,7 +85,7 @@ export const configSchema = z.object({
   }).strict().default({ fpir: 0.001, margin: 0.05, allowLooseThreshold: false }),
   pipeline: z.object({
     detector: z.enum(DETECTOR_KINDS).default(DEFAULT_DETECTOR),
-    embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_EMBEDDER),
+    embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_DEVICE_EMBEDDER),
     flip: z.boolean().default(false),
     minFaceSize: z.number().int().min(12).max(1000).default(60),
     /**
@@ -93,7 +93,7 @@ export const configSchema = z.object({
      * tracks with MTCNN's O-Net (RFB loads it for that); 1 = the whole frame every frame.
      */
     fullDetectEvery: z.number().int().min(1).max(100).default(5),
-  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5 }),
+  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),
