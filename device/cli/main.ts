@@ -159,7 +159,7 @@ program.command('demo').description('the main job on the embedded default: enrol
   .option('--path <dir>', 'images replayed as the camera (default: the face-api demo photos)')
   .option('--enroll <dir>', 'enrolment images: <identity>.jpg files or <identity>/ folders')
   .option('--workdir <dir>', 'where the gallery and queue are kept (default: a temp dir)')
-  .option('--threshold <t>', 'match threshold (Euclidean)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
+  .option('--threshold <t>', 'raw match threshold (Euclidean; default: derived from match.fpir 0.001 for the demo gallery)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
   .option('--no-console', 'do not serve the operator console').option('--console-port <n>', 'console port (default 9465; 0 = any free port)')
   .option('--stay', 'keep running after the replay until Ctrl-C (default when interactive)').option('--no-stay', 'end with the replay')
   .action((o) => runCli(() => import('./commands/demo.ts'), o));
