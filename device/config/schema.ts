@@ -49,6 +49,8 @@ export const configSchema = z.object({
     key: z.string().optional(),
     insecure: z.boolean().default(false),
     embeddedPort: z.number().int().min(0).max(65535).default(1883),
+    /** Longest wait between reconnect attempts, ms (exponential backoff with jitter from 1 s; default 60 000). */
+    reconnectMaxMs: z.number().int().min(1000).max(3_600_000).optional(),
     /** Durable decision queue (SQLite); default: decision-queue.sqlite in the gallery directory's parent (it names identities). */
     queueDb: z.string().optional(),
     /** Site enrolment public key(s) (PEM): when set, the device follows signed enrolment sync. */
