@@ -133,7 +133,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
 
     const metrics = new DeviceMetrics();
     // Audit: opened before the link so the first synced change is recorded; appends never block.
-    const audit = cfg.audit.enabled ? await openAudit({ path: cfg.audit.path ?? defaultAuditPath(cfg.gallery.db), keyFile: cfg.audit.keyFile, galleryDir: cfg.gallery.db }) : undefined;
+    const audit = cfg.audit.enabled ? await openAudit({ path: cfg.audit.path ?? defaultAuditPath(cfg.gallery.db), keyFile: cfg.audit.keyFile, galleryDir: cfg.gallery.db, rotateMb: cfg.audit.rotateMb }) : undefined;
     if (audit) cleanups.push(() => audit.close());
     const record = audit ? auditSink(audit, logger, () => metrics.errors.inc({ area: 'audit' })) : undefined;
     const source = createSource(cfg.camera, (i) => loadFrame(i));

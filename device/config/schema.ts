@@ -142,12 +142,14 @@ export const configSchema = z.object({
   /**
    * Hash-chained audit log of decisions and gallery changes (SECURITY.md). `path` absent:
    * audit.log beside the gallery directory (never inside it). `keyFile`: 32-byte HMAC key; entries
-   * are then keyed and identity ids pseudonymised.
+   * are then keyed and identity ids pseudonymised. `rotateMb`: move the log aside as
+   * `<path>.000001`, `.000002`... at this size; the chain continues across the files.
    */
   audit: z.object({
     enabled: z.boolean().default(true),
     path: z.string().min(1).optional(),
     keyFile: z.string().min(1).optional(),
+    rotateMb: z.number().positive().max(100_000).optional(),
   }).strict().default({ enabled: true }),
   http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).strict()
     .default({ host: '127.0.0.1', port: 9464 }),
