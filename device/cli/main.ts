@@ -181,6 +181,9 @@ audit.command('verify').description('check the hash chain: finds a changed, remo
   .requiredOption('--log <path>', 'audit log file').option('--key-file <file>', 'HMAC key of a keyed log (32 bytes, raw or base64)')
   .option('--anchor <hash...>', 'entry hashes recorded elsewhere that must still be in the chain').option('--json', 'print JSON')
   .action((o) => runCli(() => import('./commands/audit-verify.ts'), o));
+audit.command('anchor').description('verify the chain and print its head (seq + hash) to keep elsewhere; later `audit verify --anchor <hash>` detects a cut or rewritten log')
+  .requiredOption('--log <path>', 'audit log file').option('--key-file <file>', 'HMAC key of a keyed log (32 bytes, raw or base64)').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/audit-anchor.ts'), o));
 
 try {
   await program.parseAsync(process.argv);

@@ -49,6 +49,8 @@ export const configSchema = z.object({
     key: z.string().optional(),
     insecure: z.boolean().default(false),
     embeddedPort: z.number().int().min(0).max(65535).default(1883),
+    /** Longest wait between reconnect attempts, ms (exponential backoff with jitter from 1 s; default 60 000). */
+    reconnectMaxMs: z.number().int().min(1000).max(3_600_000).optional(),
     /** Durable decision queue (SQLite); default: decision-queue.sqlite in the gallery directory's parent (it names identities). */
     queueDb: z.string().optional(),
     /** Site enrolment public key(s) (PEM): when set, the device follows signed enrolment sync. */
@@ -140,12 +142,14 @@ export const configSchema = z.object({
   /**
    * Hash-chained audit log of decisions and gallery changes (SECURITY.md). `path` absent:
    * audit.log beside the gallery directory (never inside it). `keyFile`: 32-byte HMAC key; entries
-   * are then keyed and identity ids pseudonymised.
+   * are then keyed and identity ids pseudonymised. `rotateMb`: move the log aside as
+   * `<path>.000001`, `.000002`... at this size; the chain continues across the files.
    */
   audit: z.object({
     enabled: z.boolean().default(true),
     path: z.string().min(1).optional(),
     keyFile: z.string().min(1).optional(),
+    rotateMb: z.number().positive().max(100_000).optional(),
   }).strict().default({ enabled: true }),
   http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).strict()
     .default({ host: '127.0.0.1', port: 9464 }),
