@@ -37,8 +37,12 @@ export interface ConsoleDeps {
   /** Matches with the threshold in force now. */
   match(embedding: Float32Array): MatchOutcome;
   threshold(): { threshold: number; margin: number };
-  /** Swaps the match threshold (and margin) in one step; the next match uses them. */
-  setThreshold(threshold: number, margin?: number): void;
+  /**
+   * Puts a match threshold (and margin) in force: first written to the config file the device
+   * was started from, when it has one (atomic, `.bak` kept, comments kept), then swapped in at
+   * once; the next match uses them. A failed write changes nothing. `note` goes in the file.
+   */
+  applyThreshold(threshold: number, margin: number | undefined, note: string): Promise<{ config: string | null; backup: string | null }>;
   metrics: DeviceMetrics;
   health(): HealthSnapshot;
   sync(): SyncState;

@@ -16,7 +16,7 @@ import { euclideanDistance } from '../../sdk/metrics/distance.ts';
 import type { DecisionKind } from '../../sdk/match/decide.ts';
 import { PRESENTATION_ATTACK } from '../../sdk/mqtt/decision-message.ts';
 import type { DeviceEventFields } from '../../sdk/mqtt/device-events.ts';
-import type { CameraSource } from '../sources/camera-source.ts';
+import type { CameraSource, SourceFrame } from '../sources/camera-source.ts';
 import type { DeviceMetrics } from '../health/metrics.ts';
 import type { DoorOutput } from '../door/door-output.ts';
 import { Tracker, type Track } from './tracker.ts';
@@ -87,11 +87,12 @@ export interface TappedFace extends DetectedFace {
 /**
  * Read-only view of processed frames for the console. `watching` is read once per frame; the
  * face summary is built and `frame` called only while it is true, so a closed console costs a
- * property read. `frame` must not keep `frame.data` past the call (the source may reuse it).
+ * property read. `frame.data` is the source's own buffer (never reused, camera-source.ts): a tap
+ * may read it after the call but must not write to it.
  */
 export interface FrameTap {
   readonly watching: boolean;
-  frame(frame: Frame, faces: TappedFace[], capturedAt: number): void;
+  frame(frame: SourceFrame, faces: TappedFace[], capturedAt: number): void;
 }
 
 export interface LoopPorts {
@@ -181,7 +182,7 @@ function distance(a: Float32Array, b: Float32Array): number {
 }
 
 export class FrameLoop {
-  #pending?: { frame: Frame; at: number };
+  #pending?: { frame: SourceFrame; at: number };
   #busy = false;
   #stopped = false;
   #idle: Promise<void> = Promise.resolve();
@@ -263,7 +264,7 @@ export class FrameLoop {
     return f.quality.interEyePx >= this.opts.minInterEyePx && f.quality.blur >= this.opts.minBlur;
   }
 
-  async #process(frame: Frame, capturedAt: number): Promise<void> {
+  async #process(frame: SourceFrame, capturedAt: number): Promise<void> {
     const { metrics } = this.ports;
     const frameNo = ++this.#frameNo;
     const cpu0 = process.cpuUsage();

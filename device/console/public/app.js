@@ -387,7 +387,7 @@ function renderCalibration(root) {
     e.preventDefault();
     try {
       const r = await api('/calibration/threshold', { method: 'POST', json: { threshold: Number(form.threshold.value), margin: Number(form.margin.value) } });
-      toast(`threshold ${r.before.threshold} → ${r.after.threshold}`);
+      toast(`threshold ${r.before.threshold} → ${r.after.threshold}${r.persisted ? ' · saved to the config file' : ' · until restart (no config file)'}`);
     } catch (err) { toast(err.message); }
     load();
   });
