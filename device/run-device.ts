@@ -292,6 +292,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
           return next;
         },
         health: healthSnapshot,
+        liveFigures: () => ({ fps: live.fps(Date.now()), latencyP50Ms: live.latencyP50() ?? null, latencyP99Ms: live.latencyP99() ?? null }),
         sync: () => ({ broker: link.connected ? 'connected' : 'disconnected', queued: link.queued, galleryVersion: gallery.version, enrollmentSync: !!publicKeys }),
         models: () => ({ modelId: pipeline.modelId, detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, precision: cfg.runtime.precision, providers: cfg.runtime.providers, liveness: liveness ? cfg.liveness.model : null }),
         audit: audited,

@@ -45,6 +45,8 @@ export interface ConsoleDeps {
   applyThreshold(threshold: number, margin: number | undefined, note: string): Promise<{ config: string | null; backup: string | null }>;
   metrics: DeviceMetrics;
   health(): HealthSnapshot;
+  /** Frame rate over the last 10 s and latency over the last 100 frames (what the door does now). */
+  liveFigures(): { fps: number; latencyP50Ms: number | null; latencyP99Ms: number | null };
   sync(): SyncState;
   models(): { modelId: string; detector: string; embedder: string; precision: string; providers: string[]; liveness: string | null };
   /** Appends to the audit log (no-op when the device runs without one). */

@@ -175,8 +175,10 @@ function renderLive(root) {
   every(2000, async () => {
     const d = await api('/device');
     await refreshPill();
-    const f = d.metrics.stages.frame || {};
-    cards.replaceChildren(card('fps', fmtNum(d.metrics.fps, 1)), card('latency p50', f.p50 ? `≤${f.p50} ms` : '—'), card('latency p99', f.p99 ? `≤${f.p99} ms` : '—'),
+    // Latency over the last 100 frames: what the door does now, not since start (model warm-up).
+    const r = d.recent;
+    const ms = (x) => (x === null ? '—' : `${x} ms`);
+    cards.replaceChildren(card('fps', fmtNum(r.fps, 1)), card('latency p50', ms(r.latencyP50Ms)), card('latency p99', ms(r.latencyP99Ms)),
       card('queue depth', d.metrics.queueDepth), card('frames', d.metrics.frames), card('dropped', d.metrics.dropped));
   });
   const add = (x) => {
