@@ -185,6 +185,14 @@ const summary = {
   load_avg: loadavg().map((x) => round(x, 2)), fps: Number(values.fps), live_fps: Number(values['live-fps']), still: values.still, browser_nice: niceness, seconds, rounds: Number(values.rounds),
   closed, open,
   open_vs_closed: { latency_p50: change('latency_p50_ms'), latency_p99: change('latency_p99_ms'), process_cpu_per_frame: change('process_cpu_ms_per_frame'), process_cpu_percent: change('process_cpu_percent') },
+  // Per round (its closed and open phases run back to back): open minus closed, median over rounds.
+  paired_open_minus_closed: Object.fromEntries((['latency_p50_ms', 'latency_p99_ms', 'process_cpu_ms_per_frame', 'process_cpu_percent', 'loop_cpu_ms_per_frame'] as const).map((k) => {
+    const diffs = Array.from({ length: Number(values.rounds) }, (_, r) => {
+      const pair = phases.slice(2 * r, 2 * r + 2);
+      return pair.find((p) => p.console === 'open')![k] - pair.find((p) => p.console === 'closed')![k];
+    });
+    return [k, med(diffs)];
+  })),
   // Noise: the spread of the closed phases alone (max/min of their p50 and CPU per frame).
   closed_spread: {
     latency_p50_ms: [Math.min(...phases.filter((p) => p.console === 'closed').map((p) => p.latency_p50_ms)), Math.max(...phases.filter((p) => p.console === 'closed').map((p) => p.latency_p50_ms))],
