@@ -207,7 +207,7 @@ function renderDecisions(root, q) {
     return p;
   };
   const row = (d) => h('tr', { 'data-seq': d.seq }, h('td', {}, d.seq), h('td', {}, fmtTime(d.at)), h('td', {}, badge(d.decision)), h('td', {}, d.name ? `${d.name} (${d.identity})` : d.identity || '—'),
-    h('td', {}, fmtNum(d.distance)), h('td', {}, fmtNum(d.threshold)), h('td', {}, fmtNum(d.liveness, 2)), h('td', {}, d.reason || ''), h('td', {}, `${d.latencyMs} ms`));
+    h('td', {}, fmtNum(d.distance)), h('td', {}, fmtNum(d.threshold)), h('td', {}, fmtNum(d.liveness, 2)), h('td', {}, d.reason || ''), h('td', {}, d.latencyMs === null ? '—' : `${Math.round(d.latencyMs)} ms`));
   const load = async () => {
     const p = filters();
     $('#csv').href = `${API}/decisions.csv?${p}`;
