@@ -190,6 +190,8 @@ export class FrameLoop {
   #cooldown: Cooldown;
   /** Liveness scores of each track (oldest first, at most the liveness window). */
   #liveness = new WeakMap<Track<Observation>, number[]>();
+  /** Each track's latest vote: the live view labels a decided track by it (its recent frames reuse an embedding and carry none). */
+  #lastVote = new WeakMap<Track<Observation>, NonNullable<Observation['vote']>>();
   #livenessWindow = 0;
   #frameNo = 0;
   readonly #reembedEvery: number;
@@ -324,6 +326,10 @@ export class FrameLoop {
     }
     metrics.stageMs.observe({ stage: 'match' }, performance.now() - t2);
     const tracks = this.#tracker.update(items);
+    for (let i = 0; i < tracks.length; i++) {
+      const v = items[i].observation.vote;
+      if (v) this.#lastVote.set(tracks[i], v);
+    }
     if (this.ports.liveness) await this.#scoreLiveness(frame, detected, items, tracks);
     for (const track of tracks) {
       if (track.decided) continue;
@@ -365,8 +371,7 @@ export class FrameLoop {
     if (this.ports.tap?.watching) {
       this.ports.tap.frame(frame, detected.map((f, i) => {
         // A decided track's face is often not re-embedded: show what its last vote said.
-        let vote = items[i].observation.vote;
-        for (let k = tracks[i].observations.length - 1; !vote && k >= 0; k--) vote = tracks[i].observations[k].vote;
+        const vote = items[i].observation.vote ?? this.#lastVote.get(tracks[i]);
         const scores = this.#liveness.get(tracks[i]);
         return { ...f, track: tracks[i].id, identity: vote?.identity ?? null, distance: vote ? vote.distance : null, liveness: scores?.length ? scores[scores.length - 1] : null, decided: tracks[i].decided };
       }), capturedAt);

@@ -291,7 +291,7 @@ function renderCapture(root) {
     msg.textContent = s.target ? `${s.accepted} of ${s.target} good frames. ${s.message}` : s.message;
     const names = { face: 'One face in view', size: 'Face size', blur: 'Sharpness', pose: 'Frontal pose', lighting: 'Lighting', liveness: 'Liveness', variety: 'Varied frames' };
     checks.replaceChildren(...s.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'fail', 'data-check': c.name },
-      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${c.value}`))));
+      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${typeof c.value === 'number' ? (Math.abs(c.value) >= 10 ? Math.round(c.value) : c.value.toFixed(2)) : c.value}`))));
     const r = Object.entries(s.rejected || {}).map(([k, n]) => `${names[k] || k}: ${n}`).join(', ');
     counts.textContent = r ? `Frames refused — ${r}` : '';
   };
