@@ -291,7 +291,7 @@ function renderCapture(root) {
     msg.textContent = s.target ? `${s.accepted} of ${s.target} good frames. ${s.message}` : s.message;
     const names = { face: 'One face in view', size: 'Face size', blur: 'Sharpness', pose: 'Frontal pose', lighting: 'Lighting', liveness: 'Liveness', variety: 'Varied frames' };
     checks.replaceChildren(...s.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'fail', 'data-check': c.name },
-      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${typeof c.value === 'number' ? (Math.abs(c.value) >= 10 ? Math.round(c.value) : c.value.toFixed(2)) : c.value}`))));
+      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${typeof c.value === 'number' && !Number.isInteger(c.value) ? (Math.abs(c.value) >= 10 ? Math.round(c.value) : c.value.toFixed(2)) : c.value}`))));
     const r = Object.entries(s.rejected || {}).map(([k, n]) => `${names[k] || k}: ${n}`).join(', ');
     counts.textContent = r ? `Frames refused — ${r}` : '';
   };
@@ -356,7 +356,7 @@ function renderCalibration(root) {
   runForm.insertBefore(folder, runForm.lastChild);
   folder.firstChild.addEventListener('change', (e) => { const i = runForm.images; if (e.target.checked) i.setAttribute('webkitdirectory', ''); else i.removeAttribute('webkitdirectory'); });
   const result = h('div', { id: 'calibration-result' });
-  root.append(h('div', { class: 'grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Match threshold'), cur, h('p', { class: 'muted' }, 'Applied at once to the next match, audited; the config file keeps its value until you change it (facegate calibrate --write-config).'), form),
+  root.append(h('div', { class: 'grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Match threshold'), cur, h('p', { class: 'muted' }, 'Apply writes the threshold and margin into the config file the device was started with (the old file is kept as .bak), then the next match uses them; audited. Kept across restarts.'), form),
     h('div', { class: 'panel' }, h('h2', {}, 'Run on a labelled set'), runForm, result),
     h('div', { class: 'panel' }, h('h2', {}, 'Calibration report'), report)));
   const personOf = (f) => {
