@@ -21,6 +21,7 @@ import { loadEnrollmentKeys } from '../sdk/mqtt/enrollment-cipher.ts';
 import { brokerUrlProblem, preflightConfig } from './config/preflight.ts';
 import type { SourceState } from './sources/camera-source.ts';
 import { createDoor } from './door/door-output.ts';
+import { writeConfigMatch } from './config/write-config.ts';
 import { DeviceMetrics } from './health/metrics.ts';
 import { LiveFigures } from './health/live-figures.ts';
 import { deviceInfo } from './setup/device-info.ts';
@@ -30,7 +31,7 @@ import { openLivenessGate } from './loop/liveness-setup.ts';
 import { auditSink, auditedTarget, defaultAuditPath, openAudit } from './audit/device-audit.ts';
 import { Serial } from './loop/serial.ts';
 import { LogRing } from './console/log-ring.ts';
-import { DecisionLog } from './console/decision-log.ts';
+import { DecisionLog, loggedDecision } from './console/decision-log.ts';
 import { LiveHub } from './console/live-hub.ts';
 import { GuidedCapture } from './console/guided-capture.ts';
 import { RecentFaces } from './console/recent-faces.ts';
@@ -48,7 +49,7 @@ export interface RunningDevice {
   /** The operator console's address when `console.enabled`. */
   readonly consoleUrl?: string;
   /** The console's routes and live-view frame count (tests, benchmarks). */
-  readonly console?: { routes: readonly ConsoleRoute[]; liveFramesSent(): number };
+  readonly console?: { routes: readonly ConsoleRoute[]; liveFramesSent(): number; liveFramesPassedThrough(): number };
   /** Resolves when a finite source (files without loop) has played out. */
   readonly ended: Promise<void>;
   stop(): Promise<void>;
@@ -79,6 +80,8 @@ export interface DeviceHooks {
   reembedEvery?: number;
   /** Overrides `pipeline.fullDetectEvery` (benchmarks). */
   fullDetectEvery?: number;
+  /** The file `cfg` was loaded from: the console's "apply threshold" writes the threshold there. */
+  configPath?: string;
 }
 
 /** The operating point as published in status (rounded for people). */
@@ -197,8 +200,11 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       return { decision: d.decision, identity: d.identity ?? undefined, d1: d.d1 ?? Infinity, d2: d.d2 ?? undefined, reason: d.decision === 'deny' ? d.reason : undefined };
     };
     const serial = new Serial();
-    const decisionLog = cfg.console.enabled ? new DecisionLog() : undefined;
-    const hub = cfg.console.enabled ? new LiveHub({ fps: cfg.console.liveFps, nameOf: (id) => gallery.get(id)?.name ?? null, logger }) : undefined;
+    const nameOf = (id: string) => gallery.get(id)?.name ?? null;
+    // The console's log reads the decision history the link keeps for MQTT replay (it survives restarts).
+    const history = link.decisionHistory;
+    const decisionLog = cfg.console.enabled && history ? new DecisionLog(history, nameOf) : undefined;
+    const hub = cfg.console.enabled ? new LiveHub({ fps: cfg.console.liveFps, nameOf, logger }) : undefined;
     const loopOptions = { modelId: pipeline.modelId, threshold: () => operatingPoint().threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery };
     const detectAround = pipeline.detectAround;
     const loop = new FrameLoop({
@@ -209,22 +215,18 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       detectAround: detectAround ? (frame, boxes) => serial.run(() => detectAround(frame, boxes)) : undefined,
       embed: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
       publish: (d) => {
-        const { id } = link.publishDecision({ decision: d.decision, identity: d.identity, distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type });
+        const distance = Number.isFinite(d.distance) ? d.distance : null;
+        const msg = link.publishDecision({ decision: d.decision, identity: d.identity, distance, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type }, { latencyMs: d.latencyMs });
+        const { id } = msg;
         opts.onDecision?.({ ...d, id });
         if (d.reason === PRESENTATION_ATTACK) {
           live.attack();
           link.publishEvent('presentation_attack', { decision_id: id, track: d.track, liveness: d.liveness ?? null });
         }
-        if (decisionLog && hub) {
-          const e = decisionLog.add({
-            id, at: new Date().toISOString(), decision: d.decision, identity: d.identity, name: d.identity ? gallery.get(d.identity)?.name ?? null : null,
-            distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, reason: d.reason ?? null, liveness: d.liveness ?? null, latencyMs: d.latencyMs,
-          });
-          hub.send('decision', e);
-        }
+        hub?.send('decision', loggedDecision(msg, d.latencyMs, d.identity ? nameOf(d.identity) : null));
         record?.('decision', {
           id, decision: d.decision, identity: d.identity === null ? null : audit!.identity(d.identity),
-          distance: Number.isFinite(d.distance) ? d.distance : null, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, track: d.track, frames: d.frames,
+          distance, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, track: d.track, frames: d.frames,
         });
         return id;
       },
@@ -263,6 +265,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
         onChange: (state) => hub.send('capture', state),
       });
       hub.addListener(capture);
+      let applying: Promise<unknown> = Promise.resolve();
       const recent = new RecentFaces(cfg.console.recentFaces, { threshold: () => operatingPoint().threshold, logger });
       hub.addListener(recent);
       const con = await startConsole({
@@ -274,11 +277,23 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
           embedFaces: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
         },
         threshold: () => ({ threshold: operatingPoint().threshold, margin: policy.margin }),
-        setThreshold: (threshold, margin) => {
-          policy.threshold = threshold;
-          policy.margin = margin ?? policy.margin;
+        applyThreshold: (threshold, margin, note) => {
+          // One at a time: two applies never interleave their file writes.
+          const next = applying.then(async () => {
+            let saved = { config: null as string | null, backup: null as string | null };
+            if (opts.configPath) {
+              const r = await writeConfigMatch(opts.configPath, { threshold, margin, note, pipeline: cfg.pipeline });
+              saved = { config: opts.configPath, backup: r.backup };
+            }
+            policy.threshold = threshold;
+            policy.margin = margin ?? policy.margin;
+            return saved;
+          });
+          applying = next.catch(() => {});
+          return next;
         },
         health: healthSnapshot,
+        liveFigures: () => ({ fps: live.fps(Date.now()), latencyP50Ms: live.latencyP50() ?? null, latencyP99Ms: live.latencyP99() ?? null }),
         sync: () => ({ broker: link.connected ? 'connected' : 'disconnected', queued: link.queued, galleryVersion: gallery.version, enrollmentSync: !!publicKeys }),
         models: () => ({ modelId: pipeline.modelId, detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, precision: cfg.runtime.precision, providers: cfg.runtime.providers, liveness: liveness ? cfg.liveness.model : null }),
         audit: audited,
@@ -286,7 +301,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       });
       cleanups.push(() => con.close());
       consoleUrl = con.url;
-      consoleInfo = { routes: con.routes, liveFramesSent: () => hub.framesSent };
+      consoleInfo = { routes: con.routes, liveFramesSent: () => hub.framesSent, liveFramesPassedThrough: () => hub.framesPassedThrough };
       logger.info('console listening', { url: con.url, admin: credentials.hasAdmin ? 'set' : 'not set (facegate console passwd)' });
     }
     const updateGauges = () => {

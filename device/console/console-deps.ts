@@ -37,10 +37,16 @@ export interface ConsoleDeps {
   /** Matches with the threshold in force now. */
   match(embedding: Float32Array): MatchOutcome;
   threshold(): { threshold: number; margin: number };
-  /** Swaps the match threshold (and margin) in one step; the next match uses them. */
-  setThreshold(threshold: number, margin?: number): void;
+  /**
+   * Puts a match threshold (and margin) in force: first written to the config file the device
+   * was started from, when it has one (atomic, `.bak` kept, comments kept), then swapped in at
+   * once; the next match uses them. A failed write changes nothing. `note` goes in the file.
+   */
+  applyThreshold(threshold: number, margin: number | undefined, note: string): Promise<{ config: string | null; backup: string | null }>;
   metrics: DeviceMetrics;
   health(): HealthSnapshot;
+  /** Frame rate over the last 10 s and latency over the last 100 frames (what the door does now). */
+  liveFigures(): { fps: number; latencyP50Ms: number | null; latencyP99Ms: number | null };
   sync(): SyncState;
   models(): { modelId: string; detector: string; embedder: string; precision: string; providers: string[]; liveness: string | null };
   /** Appends to the audit log (no-op when the device runs without one). */

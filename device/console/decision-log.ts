@@ -1,8 +1,12 @@
 /**
- * The console's decision history: the last `capacity` decisions in memory with a sequence
- * number, queried by time, person, kind and sequence, and exported as CSV. The durable record is
- * the audit log and the MQTT queue; this is the operator's view and survives no restart.
+ * The console's decision log: a view of the device's decision history (sdk/mqtt/decision-history.ts,
+ * the same store MQTT replay answers from), so it survives restarts and is bounded by
+ * `mqtt.decisionHistory` (rows and age). Queried by time, person, kind and sequence; `seq` is the
+ * decision's MQTT sequence number. Names come from the gallery at query time: a deleted person's
+ * decisions keep only the identity id.
  */
+import type { DecisionHistory } from '../../sdk/mqtt/decision-history.ts';
+import type { DecisionMessage } from '../../sdk/mqtt/decision-message.ts';
 import type { DecisionKind } from '../loop/frame-loop.ts';
 
 export interface LoggedDecision {
@@ -16,7 +20,7 @@ export interface LoggedDecision {
   threshold: number;
   reason: string | null;
   liveness: number | null;
-  latencyMs: number;
+  latencyMs: number | null;
 }
 
 export interface DecisionQuery {
@@ -25,36 +29,29 @@ export interface DecisionQuery {
   person?: string;
   kind?: DecisionKind;
   afterSeq?: number;
+  /** Only decisions older than this seq (paging backwards). */
+  beforeSeq?: number;
   limit?: number;
 }
 
-export class DecisionLog {
-  #items: LoggedDecision[] = [];
-  #seq = 0;
-  constructor(private readonly capacity = 10_000) {}
+/** One published decision as the console shows it. */
+export function loggedDecision(msg: DecisionMessage, latencyMs: number | null, name: string | null): LoggedDecision {
+  return {
+    seq: msg.seq ?? 0, id: msg.id, at: msg.ts, decision: msg.decision, identity: msg.identity, name,
+    distance: msg.distance, threshold: msg.threshold, reason: msg.reason ?? null, liveness: msg.liveness ?? null, latencyMs,
+  };
+}
 
-  add(d: Omit<LoggedDecision, 'seq'>): LoggedDecision {
-    const e = { seq: ++this.#seq, ...d };
-    this.#items.push(e);
-    if (this.#items.length > this.capacity) this.#items.splice(0, this.#items.length - this.capacity);
-    return e;
-  }
+export class DecisionLog {
+  constructor(private readonly history: DecisionHistory, private readonly nameOf: (identity: string) => string | null) {}
 
   /** Newest first. */
   query(q: DecisionQuery = {}): LoggedDecision[] {
-    const out: LoggedDecision[] = [];
-    const limit = q.limit ?? 500;
-    for (let i = this.#items.length - 1; i >= 0 && out.length < limit; i--) {
-      const d = this.#items[i];
-      if (q.afterSeq !== undefined && d.seq <= q.afterSeq) break;
-      const t = Date.parse(d.at);
-      if (q.since !== undefined && t < q.since) continue;
-      if (q.until !== undefined && t > q.until) continue;
-      if (q.kind && d.decision !== q.kind) continue;
-      if (q.person && d.identity !== q.person) continue;
-      out.push(d);
-    }
-    return out;
+    const rows = this.history.query({ sinceMs: q.since, untilMs: q.until, kind: q.kind, identity: q.person, afterSeq: q.afterSeq, beforeSeq: q.beforeSeq, limit: q.limit ?? 500 });
+    return rows.map((r) => {
+      const msg = JSON.parse(r.payload.toString('utf8')) as DecisionMessage;
+      return loggedDecision(msg, r.latencyMs, msg.identity ? this.nameOf(msg.identity) : null);
+    });
   }
 }
 

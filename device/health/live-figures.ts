@@ -42,4 +42,11 @@ export class LiveFigures {
   latencyP50(): number | undefined {
     return this.#latencies.length ? Math.round(median(this.#latencies)) : undefined;
   }
+
+  /** Slowest but one of the last 100 frames (their p99), ms; undefined before the first. */
+  latencyP99(): number | undefined {
+    if (!this.#latencies.length) return undefined;
+    const s = [...this.#latencies].sort((a, b) => a - b);
+    return Math.round(s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]);
+  }
 }

@@ -16,7 +16,7 @@ import { euclideanDistance } from '../../sdk/metrics/distance.ts';
 import type { DecisionKind } from '../../sdk/match/decide.ts';
 import { PRESENTATION_ATTACK } from '../../sdk/mqtt/decision-message.ts';
 import type { DeviceEventFields } from '../../sdk/mqtt/device-events.ts';
-import type { CameraSource } from '../sources/camera-source.ts';
+import type { CameraSource, SourceFrame } from '../sources/camera-source.ts';
 import type { DeviceMetrics } from '../health/metrics.ts';
 import type { DoorOutput } from '../door/door-output.ts';
 import { Tracker, type Track } from './tracker.ts';
@@ -87,11 +87,12 @@ export interface TappedFace extends DetectedFace {
 /**
  * Read-only view of processed frames for the console. `watching` is read once per frame; the
  * face summary is built and `frame` called only while it is true, so a closed console costs a
- * property read. `frame` must not keep `frame.data` past the call (the source may reuse it).
+ * property read. `frame.data` is the source's own buffer (never reused, camera-source.ts): a tap
+ * may read it after the call but must not write to it.
  */
 export interface FrameTap {
   readonly watching: boolean;
-  frame(frame: Frame, faces: TappedFace[], capturedAt: number): void;
+  frame(frame: SourceFrame, faces: TappedFace[], capturedAt: number): void;
 }
 
 export interface LoopPorts {
@@ -181,7 +182,7 @@ function distance(a: Float32Array, b: Float32Array): number {
 }
 
 export class FrameLoop {
-  #pending?: { frame: Frame; at: number };
+  #pending?: { frame: SourceFrame; at: number };
   #busy = false;
   #stopped = false;
   #idle: Promise<void> = Promise.resolve();
@@ -189,6 +190,8 @@ export class FrameLoop {
   #cooldown: Cooldown;
   /** Liveness scores of each track (oldest first, at most the liveness window). */
   #liveness = new WeakMap<Track<Observation>, number[]>();
+  /** Each track's latest vote: the live view labels a decided track by it (its recent frames reuse an embedding and carry none). */
+  #lastVote = new WeakMap<Track<Observation>, NonNullable<Observation['vote']>>();
   #livenessWindow = 0;
   #frameNo = 0;
   readonly #reembedEvery: number;
@@ -274,7 +277,7 @@ export class FrameLoop {
     return f.quality.interEyePx >= this.opts.minInterEyePx && f.quality.blur >= this.opts.minBlur;
   }
 
-  async #process(frame: Frame, capturedAt: number): Promise<void> {
+  async #process(frame: SourceFrame, capturedAt: number): Promise<void> {
     const { metrics } = this.ports;
     const frameNo = ++this.#frameNo;
     const cpu0 = process.cpuUsage();
@@ -334,6 +337,10 @@ export class FrameLoop {
     }
     metrics.stageMs.observe({ stage: 'match' }, performance.now() - t2);
     const tracks = this.#tracker.update(items);
+    for (let i = 0; i < tracks.length; i++) {
+      const v = items[i].observation.vote;
+      if (v) this.#lastVote.set(tracks[i], v);
+    }
     if (this.ports.liveness) await this.#scoreLiveness(frame, detected, items, tracks);
     for (const track of tracks) {
       if (track.decided) continue;
@@ -375,8 +382,7 @@ export class FrameLoop {
     if (this.ports.tap?.watching) {
       this.ports.tap.frame(frame, detected.map((f, i) => {
         // A decided track's face is often not re-embedded: show what its last vote said.
-        let vote = items[i].observation.vote;
-        for (let k = tracks[i].observations.length - 1; !vote && k >= 0; k--) vote = tracks[i].observations[k].vote;
+        const vote = items[i].observation.vote ?? this.#lastVote.get(tracks[i]);
         const scores = this.#liveness.get(tracks[i]);
         return { ...f, track: tracks[i].id, identity: vote?.identity ?? null, distance: vote ? vote.distance : null, liveness: scores?.length ? scores[scores.length - 1] : null, decided: tracks[i].decided };
       }), capturedAt);

@@ -3,8 +3,17 @@ import type { Frame } from '../../sdk/types.ts';
 
 export type SourceState = 'starting' | 'running' | 'stalled' | 'lost' | 'ended' | 'stopped';
 
+/**
+ * A frame as a source emits it. Sources hand each frame a buffer of its own and never write to it
+ * afterwards, so readers (the live view) may hold `data` without copying it.
+ */
+export interface SourceFrame extends Frame {
+  /** The camera's own JPEG of this frame when it delivered one: the live view sends it as is. */
+  readonly jpeg?: Uint8Array;
+}
+
 export interface SourceEvents {
-  frame: [frame: Frame, capturedAtMs: number];
+  frame: [frame: SourceFrame, capturedAtMs: number];
   state: [state: SourceState, detail?: string];
   /** A frame that could not be decoded: reported, skipped, the source goes on. */
   badFrame: [detail: string];

@@ -1,6 +1,8 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { CameraSource, type FrameDecoder } from './camera-source.ts';
+import { CameraSource, type FrameDecoder, type SourceFrame } from './camera-source.ts';
+import { passThroughJpeg } from './jpeg-size.ts';
+import { checkImageFile } from '../../sdk/image/index.ts';
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 
@@ -57,7 +59,11 @@ export class FilesSource extends CameraSource {
       const file = files[i++];
       const t0 = performance.now();
       try {
-        const frame = await this.opts.decode(file);
+        // Read once, decoded from memory: a JPEG's own bytes then feed the live view as they are.
+        await checkImageFile(file);
+        const bytes = await readFile(file);
+        const decoded = await this.opts.decode(bytes);
+        const frame: SourceFrame = { ...decoded, jpeg: passThroughJpeg(bytes, decoded) };
         if (this.state !== 'running') this.setState('running');
         this.emit('frame', frame, Date.now());
       } catch (e) {

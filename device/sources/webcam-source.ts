@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import NodeWebcam from 'node-webcam';
 import { FaceGateError } from '../../sdk/errors.ts';
-import { CameraSource, type FrameDecoder } from './camera-source.ts';
+import { CameraSource, type FrameDecoder, type SourceFrame } from './camera-source.ts';
+import { passThroughJpeg } from './jpeg-size.ts';
 
 const DEVICE_RE = /^\/dev\/video\d{1,3}$/;
 
@@ -56,7 +57,8 @@ export class WebcamSource extends CameraSource {
       try {
         const jpeg = await this.#capture(location);
         if (jpeg.length === 0) throw new Error(`no image from ${this.opts.device} (fswebcam wrote nothing)`);
-        const frame = await this.opts.decode(jpeg);
+        const decoded = await this.opts.decode(jpeg);
+        const frame: SourceFrame = { ...decoded, jpeg: passThroughJpeg(jpeg, decoded) };
         failures = 0;
         if (this.state !== 'running') this.setState('running');
         this.emit('frame', frame, Date.now());

@@ -55,8 +55,8 @@ export function toSourcePixels<F extends { box: Box; landmarks5: Landmarks5 }>(f
   };
 }
 
-/** Size and kind of a file before decoding: a FIFO or device would block or never end. */
-async function checkFile(path: string, maxBytes: number): Promise<void> {
+/** An image path must be a non-empty regular file within `maxBytes` (checked before reading it). */
+export async function checkImageFile(path: string, maxBytes = DEFAULT_MAX_BYTES): Promise<void> {
   let s;
   try {
     s = await stat(path);
@@ -90,7 +90,7 @@ export async function loadFrame(input: ImageInput, opts: LoadFrameOptions = {}):
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   const workingPixels = opts.workingPixels ?? DEFAULT_WORKING_PIXELS;
-  if (typeof input === 'string') await checkFile(input, maxBytes);
+  if (typeof input === 'string') await checkImageFile(input, maxBytes);
   else if (input.length > maxBytes) throw new FaceGateError('FG_IMAGE_TOO_LARGE', `${what} is over the ${maxBytes}-byte limit`);
   try {
     // failOn 'warning' (sharp's default) also rejects truncated JPEGs instead of returning grey rows.

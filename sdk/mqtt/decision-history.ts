@@ -7,6 +7,10 @@
  *
  * `stream` names this history (a ULID made when the file is created): if the file is lost and
  * seqs start again at 1, consumers see a new stream rather than old numbers reused.
+ *
+ * It is also the device's decision log (the console's Decisions page and `/api/v1/decisions`):
+ * kind and identity are kept in columns beside the bytes so that log can be filtered, and the
+ * capture-to-decision latency, which the message does not carry, is kept with them.
  */
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
@@ -31,6 +35,29 @@ export interface HistoryRow {
   payload: Buffer;
 }
 
+/** Fields kept with a decision on this device only (never published). */
+export interface LocalDecisionFields {
+  /** Capture to decision, ms. */
+  latencyMs?: number;
+}
+
+/** A filter over the log: all given conditions hold; `created` is when the decision was recorded. */
+export interface HistoryQuery {
+  sinceMs?: number;
+  untilMs?: number;
+  kind?: string;
+  identity?: string;
+  /** Only rows with seq > afterSeq. */
+  afterSeq?: number;
+  /** Only rows with seq < beforeSeq (paging backwards). */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface LoggedRow extends HistoryRow {
+  latencyMs: number | null;
+}
+
 export class DecisionHistory {
   readonly path: string;
   readonly stream: string;
@@ -49,13 +76,19 @@ export class DecisionHistory {
     db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL, created_ms INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS history_created ON history(created_ms);`);
+    addLogColumns(db);
     db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('stream', ulid());
     this.stream = String(db.prepare("SELECT value FROM meta WHERE key = 'stream'").pluck().get());
     // AUTOINCREMENT's counter survives deletes, so pruned seqs are never handed out again.
     const last = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'history'").pluck().get() as number | undefined;
     this.#next = (last ?? 0) + 1;
     this.#s = {
-      insert: db.prepare('INSERT INTO history (seq, id, payload, created_ms) VALUES (?, ?, ?, ?)'),
+      insert: db.prepare('INSERT INTO history (seq, id, payload, created_ms, kind, identity, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      query: db.prepare(`SELECT seq, payload, latency_ms AS latencyMs FROM history
+        WHERE (@sinceMs IS NULL OR created_ms >= @sinceMs) AND (@untilMs IS NULL OR created_ms <= @untilMs)
+          AND (@kind IS NULL OR kind = @kind) AND (@identity IS NULL OR identity = @identity)
+          AND (@afterSeq IS NULL OR seq > @afterSeq) AND (@beforeSeq IS NULL OR seq < @beforeSeq)
+        ORDER BY seq DESC LIMIT @limit`),
       since: db.prepare('SELECT seq, payload FROM history WHERE seq > ? ORDER BY seq LIMIT ?'),
       oldest: db.prepare('SELECT MIN(seq) FROM history').pluck(),
       pruneAge: db.prepare('DELETE FROM history WHERE created_ms < ?'),
@@ -79,11 +112,11 @@ export class DecisionHistory {
   }
 
   /** Gives `msg` the next seq and this stream, stores the bytes to publish, returns them. */
-  record(msg: DecisionMessage, now = Date.now()): Buffer {
+  record(msg: DecisionMessage, now = Date.now(), local: LocalDecisionFields = {}): Buffer {
     msg.seq = this.#next;
     msg.stream = this.stream;
     const payload = Buffer.from(JSON.stringify(msg));
-    this.#s.insert.run(msg.seq, msg.id, payload, now);
+    this.#s.insert.run(msg.seq, msg.id, payload, now, msg.decision, msg.identity, local.latencyMs ?? null);
     this.#next++;
     if (now - this.#lastPrune > 60_000) this.prune(now);
     return payload;
@@ -92,6 +125,14 @@ export class DecisionHistory {
   /** Up to `limit` rows with seq > since, oldest first. */
   since(seq: number, limit: number): HistoryRow[] {
     return this.#s.since.all(seq, limit) as HistoryRow[];
+  }
+
+  /** The log, newest first: rows matching every condition of `q`. */
+  query(q: HistoryQuery): LoggedRow[] {
+    const n = (v: number | string | undefined) => v ?? null;
+    return this.#s.query.all({
+      sinceMs: n(q.sinceMs), untilMs: n(q.untilMs), kind: n(q.kind), identity: n(q.identity), afterSeq: n(q.afterSeq), beforeSeq: n(q.beforeSeq), limit: q.limit,
+    }) as LoggedRow[];
   }
 
   /** Oldest seq still held (null when empty) and the newest seq handed out (0 before any). */
@@ -108,6 +149,22 @@ export class DecisionHistory {
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/**
+ * The log columns, added to a history file written before they existed and filled in from its
+ * stored messages (latency was never kept for those: it stays null).
+ */
+function addLogColumns(db: Database.Database): void {
+  const have = new Set((db.prepare('PRAGMA table_info(history)').all() as { name: string }[]).map((c) => c.name));
+  if (have.has('kind')) return;
+  db.transaction(() => {
+    db.exec(`ALTER TABLE history ADD COLUMN kind TEXT;
+      ALTER TABLE history ADD COLUMN identity TEXT;
+      ALTER TABLE history ADD COLUMN latency_ms REAL;
+      UPDATE history SET kind = json_extract(CAST(payload AS TEXT), '$.decision'), identity = json_extract(CAST(payload AS TEXT), '$.identity');
+      CREATE INDEX IF NOT EXISTS history_identity ON history(identity);`);
+  })();
 }
 
 /** Default history file beside the queue: decision-queue.sqlite -> decision-queue-history.sqlite. */

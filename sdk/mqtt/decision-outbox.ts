@@ -10,7 +10,7 @@
 import type { MqttClient } from 'mqtt';
 import type { Logger } from '../logger.ts';
 import { DurableQueue, type DurableQueueOptions } from './durable-queue.ts';
-import { DecisionHistory, historyPathFor, type DecisionHistoryOptions } from './decision-history.ts';
+import { DecisionHistory, historyPathFor, type DecisionHistoryOptions, type LocalDecisionFields } from './decision-history.ts';
 import type { DecisionMessage } from './decision-message.ts';
 
 export interface DecisionOutboxOptions {
@@ -77,10 +77,10 @@ export class DecisionOutbox {
     return this.#redelivered;
   }
 
-  /** Stores the message (on disk when this returns) and schedules its publication. */
-  push(msg: DecisionMessage): void {
+  /** Stores the message (on disk when this returns) and schedules its publication; `local` stays here. */
+  push(msg: DecisionMessage, local?: LocalDecisionFields): void {
     if (!this.#queue) throw new Error('decision outbox is closed');
-    this.#queue.push(msg.id, this.topic, this.history.record(msg));
+    this.#queue.push(msg.id, this.topic, this.history.record(msg, Date.now(), local));
     this.schedule();
   }
 

@@ -17,6 +17,7 @@ import { describeConnectError, mqttOptions, waitConnected, type BrokerOptions } 
 import { applyReconnectBackoff } from './reconnect-backoff.ts';
 import { buildDecisionMessage, type DecisionInput, type DecisionMessage } from './decision-message.ts';
 import { DecisionOutbox, type DecisionOutboxOptions } from './decision-outbox.ts';
+import type { DecisionHistory, LocalDecisionFields } from './decision-history.ts';
 import { replayHandler, REPLAY_COMMAND } from './decision-replay.ts';
 import type { EnrollmentSync } from './enrollment-sync.ts';
 import { commandName, deviceTopics, type DeviceTopics } from './topics.ts';
@@ -227,14 +228,19 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
    * Writes the decision to the durable queue (on disk when this returns) and schedules its
    * publication. Returns the message with its id.
    */
-  publishDecision(input: DecisionInput): DecisionMessage {
+  publishDecision(input: DecisionInput, local?: LocalDecisionFields): DecisionMessage {
     if (!this.#outbox) throw new FaceGateError('FG_CONFIG_INVALID', 'this link has no decision queue (decisions.queuePath)');
     if (this.#closing) throw new FaceGateError('FG_MQTT', 'link is closing');
     const msg = buildDecisionMessage(input, { site: this.site, device: this.device, includeImage: this.#o.decisions?.includeImage ?? false });
-    this.#outbox.push(msg);
+    this.#outbox.push(msg, local);
     // Home Assistant's sensors read the retained summary, so they keep a state across HA restarts.
     if (this.#o.homeAssistant) this.client.publish(this.topics.lastDecision, JSON.stringify(lastDecision(msg)), { qos: 1, retain: true });
     return msg;
+  }
+
+  /** The decisions this device published, numbered and kept for replay and its own log (absent without a queue). */
+  get decisionHistory(): DecisionHistory | undefined {
+    return this.#outbox?.history;
   }
 
   /** Resolves true once the queue is empty (every decision acknowledged), false on timeout. */

@@ -22,6 +22,6 @@ export { type TemplateRecord, type TemplateEncoding, type IdentityAttributes, en
 export { toHalfBits, fromHalfBits } from '../runtime/float16.ts';
 export { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker.ts';
 export { EnrollmentKey, loadEnrollmentKeys, ENROLLMENT_CIPHER } from './enrollment-cipher.ts';
-export { DecisionHistory, historyPathFor, type DecisionHistoryOptions } from './decision-history.ts';
+export { DecisionHistory, historyPathFor, type DecisionHistoryOptions, type HistoryQuery, type LoggedRow, type LocalDecisionFields } from './decision-history.ts';
 export { replayHandler, REPLAY_COMMAND, MAX_REPLAY, type ReplayResult } from './decision-replay.ts';
 export { DecisionGapTracker, type DecisionGap } from './decision-gaps.ts';

@@ -13,7 +13,7 @@ export default async function run(opts: { config: string; check?: boolean; json?
     process.stdout.write(opts.json ? JSON.stringify({ ok: true, config: redactConfig(cfg) }) + '\n' : `config ${opts.config} is valid\n`);
     return 0;
   }
-  const device = await startDevice(cfg, { logger: stderrLogger, onDecision: (d) => process.stdout.write(JSON.stringify(d) + '\n') });
+  const device = await startDevice(cfg, { logger: stderrLogger, configPath: opts.config, onDecision: (d) => process.stdout.write(JSON.stringify(d) + '\n') });
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       stderrLogger.info('stopping', { signal });

@@ -175,8 +175,10 @@ function renderLive(root) {
   every(2000, async () => {
     const d = await api('/device');
     await refreshPill();
-    const f = d.metrics.stages.frame || {};
-    cards.replaceChildren(card('fps', fmtNum(d.metrics.fps, 1)), card('latency p50', f.p50 ? `≤${f.p50} ms` : '—'), card('latency p99', f.p99 ? `≤${f.p99} ms` : '—'),
+    // Latency over the last 100 frames: what the door does now, not since start (model warm-up).
+    const r = d.recent;
+    const ms = (x) => (x === null ? '—' : `${x} ms`);
+    cards.replaceChildren(card('fps', fmtNum(r.fps, 1)), card('latency p50', ms(r.latencyP50Ms)), card('latency p99', ms(r.latencyP99Ms)),
       card('queue depth', d.metrics.queueDepth), card('frames', d.metrics.frames), card('dropped', d.metrics.dropped));
   });
   const add = (x) => {
@@ -205,7 +207,7 @@ function renderDecisions(root, q) {
     return p;
   };
   const row = (d) => h('tr', { 'data-seq': d.seq }, h('td', {}, d.seq), h('td', {}, fmtTime(d.at)), h('td', {}, badge(d.decision)), h('td', {}, d.name ? `${d.name} (${d.identity})` : d.identity || '—'),
-    h('td', {}, fmtNum(d.distance)), h('td', {}, fmtNum(d.threshold)), h('td', {}, fmtNum(d.liveness, 2)), h('td', {}, d.reason || ''), h('td', {}, `${d.latencyMs} ms`));
+    h('td', {}, fmtNum(d.distance)), h('td', {}, fmtNum(d.threshold)), h('td', {}, fmtNum(d.liveness, 2)), h('td', {}, d.reason || ''), h('td', {}, d.latencyMs === null ? '—' : `${Math.round(d.latencyMs)} ms`));
   const load = async () => {
     const p = filters();
     $('#csv').href = `${API}/decisions.csv?${p}`;
@@ -289,7 +291,7 @@ function renderCapture(root) {
     msg.textContent = s.target ? `${s.accepted} of ${s.target} good frames. ${s.message}` : s.message;
     const names = { face: 'One face in view', size: 'Face size', blur: 'Sharpness', pose: 'Frontal pose', lighting: 'Lighting', liveness: 'Liveness', variety: 'Varied frames' };
     checks.replaceChildren(...s.checks.map((c) => h('li', { class: c.ok ? 'ok' : 'fail', 'data-check': c.name },
-      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${c.value}`))));
+      h('span', {}, names[c.name] || c.name, c.ok ? '' : h('span', { class: 'muted' }, ` — ${c.need}`)), h('span', { class: 'state' }, c.ok ? '✓' : '✗', c.value === null ? (c.name === 'liveness' ? ' gate off' : '') : ` ${typeof c.value === 'number' && !Number.isInteger(c.value) ? (Math.abs(c.value) >= 10 ? Math.round(c.value) : c.value.toFixed(2)) : c.value}`))));
     const r = Object.entries(s.rejected || {}).map(([k, n]) => `${names[k] || k}: ${n}`).join(', ');
     counts.textContent = r ? `Frames refused — ${r}` : '';
   };
@@ -354,7 +356,7 @@ function renderCalibration(root) {
   runForm.insertBefore(folder, runForm.lastChild);
   folder.firstChild.addEventListener('change', (e) => { const i = runForm.images; if (e.target.checked) i.setAttribute('webkitdirectory', ''); else i.removeAttribute('webkitdirectory'); });
   const result = h('div', { id: 'calibration-result' });
-  root.append(h('div', { class: 'grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Match threshold'), cur, h('p', { class: 'muted' }, 'Applied at once to the next match, audited; the config file keeps its value until you change it (facegate calibrate --write-config).'), form),
+  root.append(h('div', { class: 'grid' }, h('div', { class: 'panel' }, h('h2', {}, 'Match threshold'), cur, h('p', { class: 'muted' }, 'Apply writes the threshold and margin into the config file the device was started with (the old file is kept as .bak), then the next match uses them; audited. Kept across restarts.'), form),
     h('div', { class: 'panel' }, h('h2', {}, 'Run on a labelled set'), runForm, result),
     h('div', { class: 'panel' }, h('h2', {}, 'Calibration report'), report)));
   const personOf = (f) => {
@@ -387,7 +389,7 @@ function renderCalibration(root) {
     e.preventDefault();
     try {
       const r = await api('/calibration/threshold', { method: 'POST', json: { threshold: Number(form.threshold.value), margin: Number(form.margin.value) } });
-      toast(`threshold ${r.before.threshold} → ${r.after.threshold}`);
+      toast(`threshold ${r.before.threshold} → ${r.after.threshold}${r.persisted ? ' · saved to the config file' : ' · until restart (no config file)'}`);
     } catch (err) { toast(err.message); }
     load();
   });

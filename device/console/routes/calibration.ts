@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { FaceGateError } from '../../../sdk/errors.ts';
+import { FaceGateError, errorMessage } from '../../../sdk/errors.ts';
 import { runCalibration } from '../../../calibration/run-calibration.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { thresholdBody } from '../schemas.ts';
@@ -70,11 +70,20 @@ export function calibrationRoutes(app: FastifyInstance, deps: ConsoleDeps): void
     }
   });
 
+  // Kept across restarts through the device's config file (docs/console.md, "Calibration").
   app.post<{ Body: { threshold: number; margin?: number } }>('/api/v1/calibration/threshold', { schema: { body: thresholdBody }, config: { scope: 'admin' } }, async (req) => {
+    const who = req.principal!.who;
     const before = deps.threshold();
-    deps.setThreshold(req.body.threshold, req.body.margin);
+    const note = ` applied from the console by ${who.replace(/[^\x20-\x7e]/g, '?')} at ${new Date().toISOString()} (was ${before.threshold})`;
+    let saved: { config: string | null; backup: string | null };
+    try {
+      saved = await deps.applyThreshold(req.body.threshold, req.body.margin, note);
+    } catch (e) {
+      deps.audit('console-threshold-failed', { who, threshold: req.body.threshold, error: errorMessage(e) });
+      throw e;
+    }
     const after = deps.threshold();
-    deps.audit('console-threshold', { who: req.principal!.who, before: before.threshold, after: after.threshold, marginBefore: before.margin, marginAfter: after.margin });
-    return { before, after };
+    deps.audit('console-threshold', { who, before: before.threshold, after: after.threshold, marginBefore: before.margin, marginAfter: after.margin, config: saved.config });
+    return { before, after, persisted: saved.config !== null, config: saved.config, backup: saved.backup };
   });
 }

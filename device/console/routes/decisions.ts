@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { FaceGateError } from '../../../sdk/errors.ts';
 import type { ConsoleDeps } from '../console-deps.ts';
-import { decisionsCsv, type DecisionQuery } from '../decision-log.ts';
+import { decisionsCsv, type DecisionQuery, type LoggedDecision } from '../decision-log.ts';
 import { decisionQuery } from '../schemas.ts';
 import type { DecisionKind } from '../../loop/frame-loop.ts';
 
@@ -21,7 +21,16 @@ function toQuery(q: Query): DecisionQuery {
 export function decisionRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get<{ Querystring: Query }>('/api/v1/decisions', { schema: { querystring: decisionQuery }, config: { scope: 'read' } }, async (req) => ({ decisions: deps.decisions.query(toQuery(req.query)) }));
   app.get<{ Querystring: Query }>('/api/v1/decisions.csv', { schema: { querystring: decisionQuery }, config: { scope: 'read' } }, async (req, reply) => {
-    const rows = deps.decisions.query({ limit: 10_000, ...toQuery(req.query) });
+    // Pages of 1000 with a turn of the event loop between them: a long export never holds up a frame.
+    const q = toQuery(req.query);
+    const max = q.limit ?? 10_000;
+    const rows: LoggedDecision[] = [];
+    for (let page = deps.decisions.query({ ...q, limit: Math.min(1000, max) }); page.length > 0 && rows.length < max;) {
+      rows.push(...page);
+      if (rows.length >= max) break;
+      await new Promise((r) => setImmediate(r));
+      page = deps.decisions.query({ ...q, beforeSeq: page[page.length - 1].seq, limit: Math.min(1000, max - rows.length) });
+    }
     reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="decisions.csv"');
     return decisionsCsv(rows);
   });

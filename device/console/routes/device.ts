@@ -49,6 +49,7 @@ export function deviceRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         fps: await one(m.fps), frames: await one(m.frames), dropped: await one(m.framesDropped), badFrames: await one(m.badFrames),
         queueDepth: await one(m.queueDepth), errors: await one(m.errors), stages: stageSummary((await m.stageMs.get()).values as MetricValue[]), decisions,
       },
+      recent: deps.liveFigures(),
       live: deps.hub.clients,
       memoryMb: Math.round(process.memoryUsage().rss / 1e6),
       logs: deps.logs.lines().slice(-100),

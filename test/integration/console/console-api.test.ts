@@ -132,6 +132,7 @@ test('status, config with secrets redacted, device summary, decisions + CSV, thr
   assert.ok(dev2.metrics.frames > 0 && dev2.logs.length > 0);
   const r = await admin.json('/api/v1/calibration/threshold', 'POST', { threshold: 0.9 });
   assert.equal(r.status, 200);
+  assert.equal((await r.json() as { persisted: boolean }).persisted, false, 'started without a config file: in force until restart only');
   assert.equal((await (await admin.fetch('/api/v1/status')).json() as { match: { threshold: number } }).match.threshold, 0.9);
   assert.equal((await admin.json('/api/v1/calibration/threshold', 'POST', { threshold: -1 })).status, 400);
   const decisions = await admin.fetch('/api/v1/decisions?kind=grant&limit=5');

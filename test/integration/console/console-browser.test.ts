@@ -91,6 +91,19 @@ test('log in, enrol by upload, a grant appears live on Decisions and on MQTT', {
   await page.goto(`${dev.origin}/console/#/live`);
   await until(() => page.locator('img.video').evaluate((i) => (i as HTMLImageElement).naturalWidth > 0), 30_000, 'a live frame');
   await until(async () => (await page.locator('.cards').innerText()).includes('FPS'), 10_000, 'stats');
+  // The decided track is labelled with its person, also once its frames reuse an embedding (no vote of their own).
+  // A string: tsx would wrap named functions in a helper the page does not have.
+  const labelled = await page.evaluate(`new Promise((resolve) => {
+    const es = new EventSource('/api/v1/live/events');
+    const seen = [];
+    const timer = setTimeout(() => { es.close(); resolve('no labelled face in 15 s; saw ' + seen.slice(-3).join(' | ')); }, 15000);
+    es.addEventListener('faces', (e) => {
+      const f = JSON.parse(e.data);
+      seen.push(JSON.stringify(f.faces.map((x) => [x.identity, x.decided])));
+      if (seen.length > 6 && f.faces.some((x) => x.identity === 'adrien_brody' && x.name === 'Adrien Brody' && x.decided)) { clearTimeout(timer); es.close(); resolve('ok'); }
+    });
+  })`);
+  assert.equal(labelled, 'ok');
   await page.waitForTimeout(1500);
   await shot('live');
   assert.ok((dev.device.console?.liveFramesSent() ?? 0) > 0, 'live frames were sent');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchSource } from '../../../models/fetch/fetch-source.ts';
@@ -24,13 +24,16 @@ test('files source replays a folder in name order, reports a corrupt image and g
   const frames: number[] = [];
   const bad: string[] = [];
   const states: SourceState[] = [];
-  src.on('frame', (f) => frames.push(f.width));
+  const jpegs: number[] = [];
+  src.on('frame', (f) => { frames.push(f.width); jpegs.push(f.jpeg?.length ?? 0); });
   src.on('badFrame', (d) => bad.push(d));
   src.on('state', (s) => states.push(s));
   src.start();
   await waitFor(() => states.includes('ended'), 10_000, 'end of replay');
   const [a, c] = await Promise.all([loadFrame(await demo(1)), loadFrame(await demo(2))]);
   assert.deepEqual(frames, [a.width, c.width]);
+  // The files' own JPEG bytes ride along for the live view (no re-encoding).
+  assert.deepEqual(jpegs, [(await readFile(await demo(1))).length, (await readFile(await demo(2))).length]);
   assert.equal(bad.length, 1);
   assert.match(bad[0], /b\.jpg/);
   await src.stop();

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Landmarks5 } from '../../../sdk/types.ts';
 import { faceLighting, isFrontal, poseFromLandmarks, wellLit } from '../../../device/console/capture-checks.ts';
+import Database from 'better-sqlite3';
 import { DecisionLog, csvField, decisionsCsv } from '../../../device/console/decision-log.ts';
+import { DecisionHistory } from '../../../sdk/mqtt/decision-history.ts';
+import { buildDecisionMessage } from '../../../sdk/mqtt/decision-message.ts';
 import { Credentials, scopeAllows } from '../../../device/console/credentials.ts';
 import { SessionStore, csrfMatches } from '../../../device/console/sessions.ts';
 import { overlaySvg } from '../../../device/console/annotate.ts';
@@ -47,19 +50,46 @@ test('CSV: quoting, and spreadsheet formulas are defused', () => {
   assert.equal(csvField(-0.5), '-0.5', 'numbers are not prefixed');
 });
 
-test('decision log: newest first, filters, afterSeq, capacity', () => {
-  const log = new DecisionLog(3);
-  const base = { id: 'x', threshold: 1, reason: null, liveness: null, latencyMs: 5, name: null, distance: 0.5 };
-  log.add({ ...base, at: '2026-01-01T00:00:00Z', decision: 'grant', identity: 'a' });
-  log.add({ ...base, at: '2026-01-01T00:01:00Z', decision: 'unknown', identity: null });
-  log.add({ ...base, at: '2026-01-01T00:02:00Z', decision: 'grant', identity: 'b' });
-  log.add({ ...base, at: '2026-01-01T00:03:00Z', decision: 'deny', identity: 'a' });
-  assert.deepEqual(log.query().map((d) => d.seq), [4, 3, 2], 'the oldest fell out');
+test('decision log: a view of the decision history, newest first, filters, afterSeq, bounded, after a reopen', async () => {
+  const path = join(await mkdtemp(join(tmpdir(), 'fg-dlog-')), 'history.sqlite');
+  const names: Record<string, string> = { a: 'Alice' };
+  const at = (iso: string) => Date.parse(iso);
+  let h = DecisionHistory.open(path, { maxRows: 3, synchronous: 'normal' });
+  const rec = (decision: 'grant' | 'deny' | 'unknown', identity: string | null, iso: string, latencyMs?: number) =>
+    h.record(buildDecisionMessage({ decision, identity, distance: 0.5, threshold: 1, model: 'm', ts: new Date(iso) }, { site: 's', device: 'd', includeImage: false }), at(iso), { latencyMs });
+  rec('grant', 'a', '2026-01-01T00:00:00Z', 12);
+  rec('unknown', null, '2026-01-01T00:01:00Z');
+  rec('grant', 'b', '2026-01-01T00:02:00Z', 30);
+  rec('deny', 'a', '2026-01-01T00:03:00Z', 7);
+  h.prune(at('2026-01-01T00:03:00Z')); // maxRows 3: the oldest falls out
+  h.close();
+  h = DecisionHistory.open(path, { maxRows: 3, synchronous: 'normal' });
+  const log = new DecisionLog(h, (id) => names[id] ?? null);
+  assert.deepEqual(log.query().map((d) => d.seq), [4, 3, 2], 'the oldest fell out; the rest survived the reopen');
   assert.deepEqual(log.query({ kind: 'grant' }).map((d) => d.seq), [3]);
-  assert.deepEqual(log.query({ person: 'a' }).map((d) => d.seq), [4]);
+  assert.deepEqual(log.query({ person: 'a' }).map((d) => [d.seq, d.name, d.latencyMs, d.decision]), [[4, 'Alice', 7, 'deny']]);
   assert.deepEqual(log.query({ afterSeq: 2 }).map((d) => d.seq), [4, 3]);
-  assert.deepEqual(log.query({ since: Date.parse('2026-01-01T00:01:30Z'), until: Date.parse('2026-01-01T00:02:30Z') }).map((d) => d.seq), [3]);
+  assert.deepEqual(log.query({ beforeSeq: 4, limit: 1 }).map((d) => d.seq), [3]);
+  assert.deepEqual(log.query({ since: at('2026-01-01T00:01:30Z'), until: at('2026-01-01T00:02:30Z') }).map((d) => d.seq), [3]);
+  assert.equal(log.query({ person: 'b' })[0].name, null, 'names come from the gallery now: b is not in it');
+  assert.equal(log.query({ person: 'b' })[0].at, '2026-01-01T00:02:00.000Z');
   assert.equal(decisionsCsv(log.query({ limit: 1 })).split('\r\n')[1].split(',')[0], '4');
+  h.close();
+});
+
+test('decision history written before the log columns: opened, filled in from its messages, queryable', async () => {
+  const path = join(await mkdtemp(join(tmpdir(), 'fg-dlog-old-')), 'history.sqlite');
+  const db = new Database(path);
+  db.exec(`CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE history (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL, created_ms INTEGER NOT NULL);`);
+  const old = buildDecisionMessage({ decision: 'grant', identity: 'a', distance: 0.4, threshold: 1, model: 'm' }, { site: 's', device: 'd', includeImage: false });
+  old.seq = 1;
+  db.prepare('INSERT INTO history (seq, id, payload, created_ms) VALUES (?, ?, ?, ?)').run(1, old.id, Buffer.from(JSON.stringify(old)), Date.now());
+  db.close();
+  const h = DecisionHistory.open(path, { synchronous: 'normal' });
+  const log = new DecisionLog(h, () => 'Alice');
+  assert.deepEqual(log.query({ person: 'a', kind: 'grant' }).map((d) => [d.seq, d.id, d.latencyMs]), [[1, old.id, null]]);
+  h.close();
 });
 
 test('credentials: scrypt password, file mode 0600, hashed scoped tokens, revocation', async () => {
