@@ -6,7 +6,8 @@
  *   node --import tsx test/bench/gallery.ts [--sizes 10000,100000] [--ef 16,32,64,128,256]
  *        [--m 16,32] [--queries 500] [--cutoff] [--no-gallery] [--gallery-only] [--sync-replace]
  *        [--structure isotropic|lfw] [--genuine 0.8] [--project]
- *        [--escalate-ef 384 --escalate-above 0.93] [--json out.json]
+ *        [--escalate-ef 384 --escalate-above 0.93] [--ef-construction 200] [--index-cache DIR]
+ *        [--json out.json]
  *
  * Per size (each in its own process, so RSS is the size's own): exact search (the recall
  * reference), raw HNSW bulk insert per M, recall@1 and query p50/p99 per ef, index file write and
@@ -16,6 +17,8 @@
  * during the build, beside the longest GC pause. `--gallery-only` skips the raw index parts.
  * `--cutoff` compares exact and HNSW query time at small sizes (the exact-search cut-off).
  * Query times are reported as wall and CPU time (see timeQueries).
+ * `--index-cache DIR` keeps each built graph (and the exact answers) there, so a 1M graph is
+ * built once and later runs only load it and sweep ef.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
