@@ -4,7 +4,7 @@
  * and decisions printed as they are published.
  */
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../sdk/registry.ts';
+import { DEFAULT_DETECTOR, DEFAULT_DEVICE_EMBEDDER } from '../sdk/registry.ts';
 import { mkdir, mkdtemp, readdir, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -26,6 +26,7 @@ export interface DemoOptions {
   /** Enrolment folder: `<identity>.jpg` files or `<identity>/` subfolders; default: faces of the first 3 demo photos. */
   enroll?: string;
   workdir?: string;
+  /** A raw distance threshold; default none (derived from match.fpir for the demo gallery). */
   threshold?: number;
   /** Replay rate; each photo is shown 3 times in a row. */
   fps?: number;
@@ -68,7 +69,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const db = join(workdir, 'gallery');
   const enrolled: string[] = [];
   // Enrol first, with the same pipeline settings the device uses.
-  const pipeline = await createPipeline({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, minFaceSize: 40 });
+  const pipeline = await createPipeline({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, minFaceSize: 40 });
   try {
     const gallery = await Gallery.open(db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true });
     try {
@@ -119,8 +120,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     camera: { type: 'files', path: camera, fps: o.fps ?? 1, loop: false, repeat: 3 },
     mqtt: { embeddedPort: 0, homeAssistant: true },
     gallery: { db },
-    match: { threshold: o.threshold ?? 0.95, margin: 0.05 },
-    pipeline: { detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, minFaceSize: 40 },
+    // No raw threshold unless asked: the device derives it from match.fpir for the gallery it holds.
+    match: { ...(o.threshold !== undefined ? { threshold: o.threshold } : {}), margin: 0.05 },
+    pipeline: { detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, minFaceSize: 40 },
     decision: { votes: 2, window: 3, minInterEyePx: 20, minBlur: 10, cooldownSec: 30 },
     http: { port: 0 },
     console: { enabled: consoleOn, port: (o.console && o.console.port) ?? 9465 },

@@ -58,11 +58,11 @@ export interface RunningDevice {
 const STATUS_INTERVAL_MS = 30_000;
 
 /** Broker options from config; a non-loopback broker must use TLS unless `insecure: true`. */
-export async function brokerOptions(mqtt: Pick<DeviceConfig['mqtt'], 'username' | 'password' | 'ca' | 'cert' | 'key' | 'insecure'> & { url: string }): Promise<BrokerOptions> {
+export async function brokerOptions(mqtt: Pick<DeviceConfig['mqtt'], 'username' | 'password' | 'ca' | 'cert' | 'key' | 'insecure'> & { url: string; reconnectMaxMs?: number }): Promise<BrokerOptions> {
   const problem = brokerUrlProblem(mqtt.url, mqtt.insecure);
   if (problem) throw new FaceGateError('FG_CONFIG_INVALID', `mqtt.url: ${problem}`);
   const pem = async (p?: string) => (p ? readFile(p).catch((e: Error) => { throw new FaceGateError('FG_CONFIG_INVALID', `cannot read ${p}: ${e.message}`); }) : undefined);
-  return { url: mqtt.url, username: mqtt.username, password: mqtt.password, ca: await pem(mqtt.ca), cert: await pem(mqtt.cert), key: await pem(mqtt.key), rejectUnauthorized: !mqtt.insecure };
+  return { url: mqtt.url, username: mqtt.username, password: mqtt.password, ca: await pem(mqtt.ca), cert: await pem(mqtt.cert), key: await pem(mqtt.key), rejectUnauthorized: !mqtt.insecure, reconnectMaxMs: mqtt.reconnectMaxMs };
 }
 
 const cameraState = (s: SourceState): CameraState => (s === 'running' ? 'ok' : s === 'starting' ? 'starting' : s === 'lost' || s === 'stalled' ? 'lost' : 'none');
@@ -133,7 +133,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
 
     const metrics = new DeviceMetrics();
     // Audit: opened before the link so the first synced change is recorded; appends never block.
-    const audit = cfg.audit.enabled ? await openAudit({ path: cfg.audit.path ?? defaultAuditPath(cfg.gallery.db), keyFile: cfg.audit.keyFile, galleryDir: cfg.gallery.db }) : undefined;
+    const audit = cfg.audit.enabled ? await openAudit({ path: cfg.audit.path ?? defaultAuditPath(cfg.gallery.db), keyFile: cfg.audit.keyFile, galleryDir: cfg.gallery.db, rotateMb: cfg.audit.rotateMb }) : undefined;
     if (audit) cleanups.push(() => audit.close());
     const record = audit ? auditSink(audit, logger, () => metrics.errors.inc({ area: 'audit' })) : undefined;
     const source = createSource(cfg.camera, (i) => loadFrame(i));
@@ -179,7 +179,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     cleanups.push(() => link.close({ announceOffline: true }));
     link.on('connect', () => metrics.brokerConnected.set(1));
     link.on('offline', () => metrics.brokerConnected.set(0));
-    link.on('error', (e) => logger.warn('mqtt', { error: errorMessage(e) }));
+    // The link logs each broker failure once per state change; count them here.
+    link.on('error', () => metrics.errors.inc({ area: 'mqtt' }));
     // Refused enrolment messages are security events too (bad signature, replay, oversized...).
     if (record) link.on('event', (ev) => {
       if (ev.type === 'enrollment-rejected') record('sync-rejected', { event: ev.type, reason: ev.reason, topic: ev.topic, version: ev.version });

@@ -142,8 +142,13 @@ export const PACK_EMBEDDER_IDS: readonly EmbedderId[] = EMBEDDER_IDS.filter((id)
 
 /** The detector used when none is named. */
 export const DEFAULT_DETECTOR: DetectorKind = 'mtcnn';
-/** The embedder used when none is named. */
+/** The embedder used when none is named (the SDK and the CLI's new galleries). */
 export const DEFAULT_EMBEDDER: EmbedderId = 'mobilefacenet-192';
+/**
+ * The device's embedder when its config names none: the fusion, which keeps strangers out best at
+ * site scale (docs/operating-point.md) for +14% loop CPU per frame (BENCHMARKS.md, open-set).
+ */
+export const DEFAULT_DEVICE_EMBEDDER: EmbedderId = 'fusion-mfn192-fr512';
 
 /** True when `name` is a detector in the table. */
 export function isDetectorKind(name: unknown): name is DetectorKind {

@@ -8,6 +8,11 @@ export interface Frame {
   data: Uint8Array; // length = width * height * 3, RGB
   width: number;
   height: number;
+  /**
+   * Set when a large image was decoded shrunk (loadFrame's working size): its encoded size, after
+   * EXIF orientation. Boxes and landmarks of this frame times source/frame size are source px.
+   */
+  source?: { width: number; height: number };
 }
 
 /** Axis-aligned box in pixels of the frame: top-left corner and size. */

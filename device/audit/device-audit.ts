@@ -28,12 +28,12 @@ function inside(dir: string, path: string): boolean {
  * Opens the audit log. Refuses an unkeyed log inside the gallery directory: it would hold
  * identity ids in clear where the gallery promises none.
  */
-export async function openAudit(o: { path: string; keyFile?: string; galleryDir?: string }): Promise<AuditLog> {
+export async function openAudit(o: { path: string; keyFile?: string; galleryDir?: string; rotateMb?: number }): Promise<AuditLog> {
   if (o.galleryDir && !o.keyFile && inside(o.galleryDir, o.path)) {
     throw new FaceGateError('FG_CONFIG_INVALID', `audit log ${o.path} is inside the gallery directory ${o.galleryDir}; put it elsewhere (default: ${defaultAuditPath(o.galleryDir)}) or give it a key`);
   }
   const key = o.keyFile ? await readAuditKey(o.keyFile) : undefined;
-  return AuditLog.open(o.path, { key });
+  return AuditLog.open(o.path, { key, ...(o.rotateMb ? { rotateBytes: o.rotateMb * 1024 * 1024 } : {}) });
 }
 
 /** Appends without waiting; a failure is logged once (the log stops taking entries after one). */

@@ -159,7 +159,7 @@ program.command('demo').description('the main job on the embedded default: enrol
   .option('--path <dir>', 'images replayed as the camera (default: the face-api demo photos)')
   .option('--enroll <dir>', 'enrolment images: <identity>.jpg files or <identity>/ folders')
   .option('--workdir <dir>', 'where the gallery and queue are kept (default: a temp dir)')
-  .option('--threshold <t>', 'match threshold (Euclidean)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
+  .option('--threshold <t>', 'raw match threshold (Euclidean; default: derived from match.fpir 0.001 for the demo gallery)').option('--fps <n>', 'replay rate (default 1)').option('--verbose', 'log to stderr').option('--json', 'print one JSON summary')
   .option('--no-console', 'do not serve the operator console').option('--console-port <n>', 'console port (default 9465; 0 = any free port)')
   .option('--stay', 'keep running after the replay until Ctrl-C (default when interactive)').option('--no-stay', 'end with the replay')
   .action((o) => runCli(() => import('./commands/demo.ts'), o));
@@ -181,6 +181,9 @@ audit.command('verify').description('check the hash chain: finds a changed, remo
   .requiredOption('--log <path>', 'audit log file').option('--key-file <file>', 'HMAC key of a keyed log (32 bytes, raw or base64)')
   .option('--anchor <hash...>', 'entry hashes recorded elsewhere that must still be in the chain').option('--json', 'print JSON')
   .action((o) => runCli(() => import('./commands/audit-verify.ts'), o));
+audit.command('anchor').description('verify the chain and print its head (seq + hash) to keep elsewhere; later `audit verify --anchor <hash>` detects a cut or rewritten log')
+  .requiredOption('--log <path>', 'audit log file').option('--key-file <file>', 'HMAC key of a keyed log (32 bytes, raw or base64)').option('--json', 'print JSON')
+  .action((o) => runCli(() => import('./commands/audit-anchor.ts'), o));
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,7 @@
  * validation messages (`path: problem`). Keys named in the issues are part of the contract.
  */
 import { z } from 'zod';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
+import { DEFAULT_DETECTOR, DEFAULT_DEVICE_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
 
 const providers = z.array(z.enum(['tensorrt', 'cuda', 'webgpu', 'coreml', 'dml', 'cpu'])).min(1);
 const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'only letters, digits, "_" and "-" (it is used in MQTT topics)');
@@ -49,6 +49,8 @@ export const configSchema = z.object({
     key: z.string().optional(),
     insecure: z.boolean().default(false),
     embeddedPort: z.number().int().min(0).max(65535).default(1883),
+    /** Longest wait between reconnect attempts, ms (exponential backoff with jitter from 1 s; default 60 000). */
+    reconnectMaxMs: z.number().int().min(1000).max(3_600_000).optional(),
     /** Durable decision queue (SQLite); default: decision-queue.sqlite in the gallery directory's parent (it names identities). */
     queueDb: z.string().optional(),
     /** Site enrolment public key(s) (PEM): when set, the device follows signed enrolment sync. */
@@ -85,7 +87,7 @@ export const configSchema = z.object({
   }).strict().default({ fpir: 0.001, margin: 0.05, allowLooseThreshold: false }),
   pipeline: z.object({
     detector: z.enum(DETECTOR_KINDS).default(DEFAULT_DETECTOR),
-    embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_EMBEDDER),
+    embedder: z.enum(EMBEDDER_IDS).default(DEFAULT_DEVICE_EMBEDDER),
     flip: z.boolean().default(false),
     minFaceSize: z.number().int().min(12).max(1000).default(60),
     /**
@@ -98,7 +100,7 @@ export const configSchema = z.object({
      * P-Net levels: -27% CPU per full pass at 1280x720, the same door recall (BENCHMARKS.md, issue 20).
      */
     mtcnnFactor: z.number().min(0.5).max(0.8).default(0.6),
-  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5, mtcnnFactor: 0.6 }),
+  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5, mtcnnFactor: 0.6 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),
@@ -145,12 +147,14 @@ export const configSchema = z.object({
   /**
    * Hash-chained audit log of decisions and gallery changes (SECURITY.md). `path` absent:
    * audit.log beside the gallery directory (never inside it). `keyFile`: 32-byte HMAC key; entries
-   * are then keyed and identity ids pseudonymised.
+   * are then keyed and identity ids pseudonymised. `rotateMb`: move the log aside as
+   * `<path>.000001`, `.000002`... at this size; the chain continues across the files.
    */
   audit: z.object({
     enabled: z.boolean().default(true),
     path: z.string().min(1).optional(),
     keyFile: z.string().min(1).optional(),
+    rotateMb: z.number().positive().max(100_000).optional(),
   }).strict().default({ enabled: true }),
   http: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).strict()
     .default({ host: '127.0.0.1', port: 9464 }),

@@ -197,6 +197,8 @@ export class FrameLoop {
   #lostTrack = false;
   lastFrameAt: number | null = null;
 
+  #loggedBadFrames = new Set<string>();
+  #lastCameraLog = '';
   constructor(private readonly ports: LoopPorts, private readonly opts: LoopOptions) {
     if (!ports.liveness !== !opts.liveness) {
       throw new FaceGateError('FG_CONFIG_INVALID', 'frame loop: the liveness port and the liveness options go together (both or neither)');
@@ -228,11 +230,20 @@ export class FrameLoop {
     source.on('badFrame', (detail) => {
       metrics.badFrames.inc();
       this.ports.event('bad_frame', { detail });
+      // Name the file (the detail starts with it) once, not at every pass of a looping folder.
+      if (this.#loggedBadFrames.size < 1000 && !this.#loggedBadFrames.has(detail)) {
+        this.#loggedBadFrames.add(detail);
+        this.ports.logger.warn('camera frame skipped', { detail });
+      }
     });
+    source.on('fault', (message) => this.ports.logger.error(message));
     source.on('state', (state, detail) => {
       metrics.cameraUp.set(state === 'running' ? 1 : 0);
       if (state === 'starting' && detail === undefined) return;
-      this.ports.logger.info('camera state', { state, detail });
+      // A camera that keeps failing the same way (restart -> same error) is one log line.
+      const key = `${state}\n${detail ?? ''}`;
+      if (key !== this.#lastCameraLog) this.ports.logger.info('camera state', { state, detail });
+      this.#lastCameraLog = key;
       if (state === 'lost' || state === 'stalled') this.ports.event('camera_lost', { state, detail });
     });
     source.start();

@@ -8,6 +8,8 @@ export interface SourceEvents {
   state: [state: SourceState, detail?: string];
   /** A frame that could not be decoded: reported, skipped, the source goes on. */
   badFrame: [detail: string];
+  /** A problem retrying will not fix by itself (a missing program): says what to do; logged as an error. */
+  fault: [message: string];
 }
 
 /** A camera or replay: emits frames as they arrive; the loop decides which ones it can take. */

@@ -13,6 +13,9 @@ export interface StreamSourceOptions {
   realtime?: boolean;
 }
 
+/** Longest wait between ffmpeg restarts. */
+const MAX_RESTART_DELAY_MS = 30_000;
+
 /** ffmpeg arguments: decode any RTSP/HTTP/V4L2/file input into raw RGB frames of a fixed size. */
 export function ffmpegArgs(o: StreamSourceOptions): string[] {
   const input: string[] = [];
@@ -39,6 +42,7 @@ export class StreamSource extends CameraSource {
   #lastFrameAt = 0;
   #backoffMs = 500;
   restarts = 0;
+  #faultReported = false;
   constructor(private readonly opts: StreamSourceOptions) {
     super();
   }
@@ -79,7 +83,16 @@ export class StreamSource extends CameraSource {
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);
     });
-    child.on('error', (e) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') {
+        // spawn found no program: retrying only helps once it is installed, so say so once.
+        stderr += `${this.opts.ffmpegPath ?? 'ffmpeg'} not found`;
+        if (!this.#faultReported) {
+          this.#faultReported = true;
+          this.emit('fault', `camera: ${this.opts.ffmpegPath ?? 'ffmpeg'} not found — install it (Debian, Ubuntu, Raspberry Pi OS: sudo apt install ffmpeg) or set its path; retrying every ${MAX_RESTART_DELAY_MS / 1000} s at most`);
+        }
+        return;
+      }
       stderr += e.message;
     });
     child.on('close', (code, signal) => {
@@ -96,7 +109,7 @@ export class StreamSource extends CameraSource {
   #scheduleRestart(): void {
     clearTimeout(this.#restartTimer);
     const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, 30_000);
+    this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_RESTART_DELAY_MS);
     this.#restartTimer = setTimeout(() => {
       if (this.#stopped) return;
       this.restarts++;

@@ -9,8 +9,8 @@
  * recovered from an edit. One process appends at a time (a `<log>.lock` file holds its pid).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { mkdir, open, readFile, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { canonicalJson, type JsonValue } from './canonical-json.ts';
 import { entryHash, GENESIS, parseEntry, serializeEntry, type AuditEntry } from './audit-entry.ts';
@@ -28,7 +28,23 @@ export interface AuditLogOptions {
   durability?: 'fsync' | 'none';
   /** Clock for entry times (tests). */
   now?: () => Date;
+  /**
+   * Rotate when the file reaches this many bytes: it becomes `<log>.000001` (then .000002...) and
+   * the new file goes on with the same chain (its first entry, `log-continued`, links to the last
+   * entry of the segment). `audit verify` checks the segments and the log as one chain.
+   */
+  rotateBytes?: number;
 }
+
+/** Rotated segments of a log, oldest first: `<log>.000001`, `<log>.000002`, ... */
+export async function auditSegments(path: string): Promise<string[]> {
+  const base = basename(path);
+  const names = await readdir(dirname(resolve(path))).catch(() => [] as string[]);
+  const re = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d{6})$`);
+  return names.filter((n) => re.test(n)).sort().map((n) => join(dirname(path), n));
+}
+
+const segmentName = (path: string, n: number) => `${path}.${String(n).padStart(6, '0')}`;
 
 export interface AuditTail {
   seq: number;
@@ -125,6 +141,8 @@ export class AuditLog {
   #failed: Error | undefined;
   #closed = false;
   #batches = 0;
+  #bytes = 0;
+  #rotateBytes: number;
 
   private constructor(path: string, fh: FileHandle, tail: AuditTail, o: AuditLogOptions) {
     this.path = path;
@@ -134,6 +152,7 @@ export class AuditLog {
     this.#now = o.now ?? (() => new Date());
     this.#seq = tail.seq;
     this.#head = tail.hash;
+    this.#rotateBytes = o.rotateBytes ?? Infinity;
   }
 
   /**
@@ -147,9 +166,13 @@ export class AuditLog {
     await takeLock(lockPath);
     let fh: FileHandle | undefined;
     try {
-      const tail = await readTail(path);
+      let tail = await readTail(path);
+      const segments = await auditSegments(path);
+      // Rotated away: the new file continues the chain of the last segment.
+      if (tail.seq === 0 && tail.tornBytes === 0 && segments.length) tail = await readTail(segments[segments.length - 1]);
       fh = await open(path, 'a', 0o600);
       const log = new AuditLog(path, fh, tail, o);
+      log.#bytes = (await fh.stat()).size;
       // A torn write ended without its newline: terminate it so the next entry starts a line.
       if (!tail.endsWithNewline) await fh.write('\n');
       await log.append('audit-open', {
@@ -225,9 +248,13 @@ export class AuditLog {
       this.#queue = [];
       try {
         if (this.#failed) throw this.#failed;
-        await this.#fh.write(batch.map((p) => p.line + '\n').join(''));
+        const text = batch.map((p) => p.line + '\n').join('');
+        await this.#fh.write(text);
         if (this.#sync) await this.#fh.datasync();
         this.#batches++;
+        this.#bytes += Buffer.byteLength(text);
+        // Before resolving: entries appended in reaction to these go to the new file.
+        if (this.#bytes >= this.#rotateBytes && !this.#closed) await this.#rotate();
         for (const p of batch) p.resolve(p.entry);
       } catch (e) {
         // The chain in memory is now ahead of the file: refuse further appends rather than leave
@@ -237,6 +264,28 @@ export class AuditLog {
       }
     }
     this.#writing = undefined;
+  }
+
+  /**
+   * Moves the file aside as the next segment and starts a new one whose first entry continues
+   * the chain (seq and prev follow on). Runs inside the writer, between batches.
+   */
+  async #rotate(): Promise<void> {
+    const segments = await auditSegments(this.path);
+    const last = segments.length ? Number(segments[segments.length - 1].slice(-6)) : 0;
+    const segment = segmentName(this.path, last + 1);
+    await this.#fh.close();
+    await rename(this.path, segment);
+    this.#fh = await open(this.path, 'a', 0o600);
+    this.#bytes = 0;
+    void this.append('log-continued', { segment: basename(segment), lastSeq: this.#seq, lastHash: this.#head }).catch(() => undefined);
+  }
+
+  /** Rotates now (e.g. for a retention policy); resolves once the new file's first entry is written. */
+  async rotate(): Promise<void> {
+    await this.flush();
+    await this.#rotate();
+    await this.flush();
   }
 
   /** Resolves when every queued entry has been written. */

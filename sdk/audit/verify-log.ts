@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { auditSegments } from './audit-log.ts';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { entryHash, GENESIS, parseEntry, type AuditEntry } from './audit-entry.ts';
 import { lineText, splitLines, type LineSpan } from './log-lines.ts';
@@ -35,6 +37,15 @@ export interface VerifyReport {
   recoveredTorn: number;
   /** With `anchors`: those not found as the hash of any intact entry. */
   missingAnchors?: string[];
+  /** Rotated segments verified before the log itself, oldest first (absent when none). */
+  segments?: string[];
+}
+
+export interface VerifyOptions {
+  key?: Uint8Array;
+  anchors?: readonly string[];
+  /** Where the chain stands before this file (a segment after rotation): last seq and hash. */
+  start?: { seq: number; hash: string };
 }
 
 const MAX_PROBLEMS = 100;
@@ -77,17 +88,43 @@ function recoveredSpans(buf: Buffer, lines: Parsed[]): { skip: Set<number>; bad:
   return { skip, bad };
 }
 
-export async function verifyAuditLog(path: string, o: { key?: Uint8Array; anchors?: readonly string[] } = {}): Promise<VerifyReport> {
-  let buf: Buffer;
+async function readLog(path: string): Promise<Buffer> {
   try {
-    buf = await readFile(path);
+    return await readFile(path);
   } catch (e) {
     throw new FaceGateError('FG_AUDIT', `cannot read audit log ${path}: ${errorMessage(e)}`, { cause: e });
   }
-  return verifyAuditBytes(buf, path, o);
 }
 
-export function verifyAuditBytes(buf: Buffer, path: string, o: { key?: Uint8Array; anchors?: readonly string[] } = {}): VerifyReport {
+/**
+ * Verifies a log and its rotated segments (`<log>.000001`, ... oldest first) as one chain: each
+ * file must continue the seq and hash where the one before ended, so a removed, reordered or
+ * rewritten segment shows as missing, reordered or changed entries.
+ */
+export async function verifyAuditLog(path: string, o: Omit<VerifyOptions, 'start'> = {}): Promise<VerifyReport> {
+  const segments = await auditSegments(path);
+  if (!segments.length) return verifyAuditBytes(await readLog(path), path, o);
+  let start: VerifyOptions['start'];
+  const reports: VerifyReport[] = [];
+  for (const file of [...segments, path]) {
+    const r = verifyAuditBytes(await readLog(file), file, { key: o.key, anchors: o.anchors, start });
+    reports.push(r);
+    start = { seq: r.lastSeq, hash: r.head };
+  }
+  const last = reports[reports.length - 1];
+  const problems = reports.flatMap((r) => r.problems.map((p) => ({ ...p, message: `${basename(r.path)}: ${p.message}` })));
+  const missingAnchors = o.anchors ? o.anchors.filter((a) => reports.every((r) => r.missingAnchors?.includes(a))) : undefined;
+  return {
+    ok: problems.length === 0 && (missingAnchors?.length ?? 0) === 0,
+    path, mode: reports[0].mode, entries: reports.reduce((n, r) => n + r.entries, 0), lastSeq: last.lastSeq, head: last.head,
+    firstBadSeq: problems.length ? Math.min(...problems.map((x) => x.seq)) : null,
+    problems: problems.slice(0, MAX_PROBLEMS), recoveredTorn: reports.reduce((n, r) => n + r.recoveredTorn, 0),
+    ...(missingAnchors ? { missingAnchors } : {}),
+    segments,
+  };
+}
+
+export function verifyAuditBytes(buf: Buffer, path: string, o: VerifyOptions = {}): VerifyReport {
   const lines: Parsed[] = splitLines(buf).map((span, index) => {
     const r = span.terminated ? parseEntry(lineText(buf, span)) : 'torn';
     return typeof r === 'string' ? { span, index, entry: null, error: r } : { span, index, entry: r, error: '' };
@@ -99,8 +136,8 @@ export function verifyAuditBytes(buf: Buffer, path: string, o: { key?: Uint8Arra
 
   const problems: AuditProblem[] = [];
   const hashes = new Set<string>();
-  let lastSeq = 0;
-  let head = GENESIS;
+  let lastSeq = o.start?.seq ?? 0;
+  let head = o.start?.hash ?? GENESIS;
   let entries = 0;
   let recoveredTorn = 0;
   const report = (kind: ProblemKind, p: Parsed, seq: number, message: string) => {

@@ -1,7 +1,7 @@
 import { fuseEmbeddings, FUSIONS } from './fusion.ts';
 import { OnnxEmbedder, type EmbedderOptions, type EmbeddedFace } from './onnx-embedder.ts';
 import { FaceGateError } from '../errors.ts';
-import type { ModelPack } from '../runtime/pack.ts';
+import { resolvePrecision, type ModelPack } from '../runtime/pack.ts';
 import type { Embedder, Frame, Landmarks5 } from '../types.ts';
 
 /**
@@ -26,9 +26,12 @@ export class FusedEmbedder implements Embedder {
   static async create(pack: ModelPack, id: string, opts: EmbedderOptions = {}): Promise<FusedEmbedder> {
     const spec = FUSIONS[id];
     if (!spec) throw new FaceGateError('FG_CONFIG_INVALID', `unknown fused embedder "${id}"`);
-    const a = await OnnxEmbedder.create(pack, spec.parts[0], opts);
+    // A part whose int8 build loses accuracy stays fp32 when the pack would give it int8.
+    const int8 = resolvePrecision(opts.precision ?? pack.defaults.precision ?? 'fp32', opts.providers) === 'int8';
+    const partOpts = (id: string): EmbedderOptions => (int8 && spec.fp32Parts?.includes(id) ? { ...opts, precision: 'fp32' } : opts);
+    const a = await OnnxEmbedder.create(pack, spec.parts[0], partOpts(spec.parts[0]));
     try {
-      const b = await OnnxEmbedder.create(pack, spec.parts[1], opts);
+      const b = await OnnxEmbedder.create(pack, spec.parts[1], partOpts(spec.parts[1]));
       return new FusedEmbedder(id, a, b, spec.weightA);
     } catch (e) {
       await a.release();

@@ -23,8 +23,14 @@ export function fuseEmbeddings(a: Float32Array, b: Float32Array, weightA: number
 export interface FusionSpec {
   parts: readonly [string, string];
   weightA: number;
+  /**
+   * Parts loaded at fp32 when the pack is asked for int8: their int8 build costs accuracy the
+   * other part's does not (lfw-dev 10-fold, BENCHMARKS.md "int8 per part").
+   */
+  fp32Parts?: readonly string[];
 }
 
 export const FUSIONS: Readonly<Record<string, FusionSpec>> = {
-  'fusion-mfn192-fr512': { parts: ['mobilefacenet-192', 'fr-feature-512'], weightA: 0.5 },
+  // fr-feature-512 int8 costs the fusion 0.22 pp of 1:1 accuracy; MobileFaceNet int8 costs none.
+  'fusion-mfn192-fr512': { parts: ['mobilefacenet-192', 'fr-feature-512'], weightA: 0.5, fp32Parts: ['fr-feature-512'] },
 };

@@ -5,6 +5,7 @@ import { tensorDims, tensorTarget } from '../image/tensor-target.ts';
 import type { Logger } from '../logger.ts';
 import { runBatched } from '../runtime/model-io.ts';
 import type { LoadedModel, ModelPack } from '../runtime/pack.ts';
+import type { PrecisionSetting } from '../runtime/model-types.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
 import type { Embedder, Frame, Landmarks5 } from '../types.ts';
 import { l2Normalize } from './l2.ts';
@@ -16,6 +17,8 @@ export interface EmbedderOptions {
   flip?: boolean;
   providers?: ExecutionProvider[];
   logger?: Logger;
+  /** Build to load (default: the pack's default precision). */
+  precision?: PrecisionSetting;
 }
 
 export interface EmbeddedFace {
@@ -58,7 +61,7 @@ export class OnnxEmbedder implements Embedder {
   static async create(pack: ModelPack, id: string, opts: EmbedderOptions = {}): Promise<OnnxEmbedder> {
     const entry = pack.entry(id);
     if (entry.role !== 'embedder') throw new FaceGateError('FG_CONFIG_INVALID', `model "${id}" is a ${entry.role}, not an embedder`);
-    const model = await pack.load(id, { providers: opts.providers, logger: opts.logger });
+    const model = await pack.load(id, { providers: opts.providers, logger: opts.logger, ...(opts.precision ? { precision: opts.precision } : {}) });
     return new OnnxEmbedder(model, opts.flip ?? false);
   }
 

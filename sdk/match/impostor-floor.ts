@@ -5,8 +5,11 @@
  *   nice node --import tsx test/bench/impostor-distances.ts --lfw /work/shared/data/lfw-dev/
  * A threshold above `p01` accepts more than 1% of impostor pairs 1:1, and 1:N is looser still
  * (a probe meets every enrolled identity), so a device config with one is refused unless forced.
- * This is a small sanity bound; a fitted impostor-tail model can replace it.
+ * Models without these quantiles (the fused embedder) are judged by their stored impostor tail.
  */
+import { impostorTail } from './impostor-tails.ts';
+import { impostorRateAt } from './operating-point.ts';
+
 export interface ImpostorQuantiles {
   /** Distance under which 0.1%, 1%, 5% and 50% of impostor pairs fall. */
   p001: number;
@@ -29,12 +32,25 @@ export function impostorAcceptBracket(q: ImpostorQuantiles, threshold: number): 
   return 'under 0.1%';
 }
 
+/** Above this share of impostor pairs accepted 1:1, a threshold is refused unless forced. */
+const LOOSE_RATE = 0.01;
+
 /**
  * Why `threshold` is too loose for `modelId` (accepts over 1% of impostor pairs on lfw-dev), or
- * null when it is not, or the model was never measured (fused heads, new models).
+ * null when it is not, or the model was never measured.
  */
 export function looseThresholdProblem(modelId: string, threshold: number): string | null {
   const q = IMPOSTOR_QUANTILES[modelId];
-  if (!q || threshold <= q.p01) return null;
-  return `${threshold} accepts ${impostorAcceptBracket(q, threshold)} of impostor pairs for ${modelId} (lfw-dev: 1% of impostors lie under ${q.p01}, half under ${q.p50}), and more in 1:N`;
+  if (q) {
+    if (threshold <= q.p01) return null;
+    return `${threshold} accepts ${impostorAcceptBracket(q, threshold)} of impostor pairs for ${modelId} (lfw-dev: 1% of impostors lie under ${q.p01}, half under ${q.p50}), and more in 1:N`;
+  }
+  const tail = impostorTail(modelId, false);
+  if (!tail) return null;
+  const rate = impostorRateAt(tail, threshold);
+  if (rate <= LOOSE_RATE) return null;
+  // Past the stored table the tail only bounds the rate from below.
+  const beyond = threshold > tail.table[tail.table.length - 1][0];
+  const share = `${beyond ? 'at least ' : ''}${(rate * 100).toFixed(1)}%`;
+  return `${threshold} accepts ${share} of impostor pairs for ${modelId} (lfw-dev impostor tail, ${tail.pairs} pairs), and more in 1:N`;
 }

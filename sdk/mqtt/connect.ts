@@ -22,7 +22,10 @@ export interface BrokerOptions {
   servername?: string;
   clientId?: string;
   keepaliveS?: number;
+  /** First reconnect delay, ms (default 1000); later ones double, with jitter, up to reconnectMaxMs. */
   reconnectPeriodMs?: number;
+  /** Largest reconnect delay, ms (default 60 000; DeviceLink only). */
+  reconnectMaxMs?: number;
   connectTimeoutMs?: number;
   protocolVersion?: 4 | 5;
 }

@@ -14,6 +14,7 @@ import mqtt from 'mqtt';
 import { FaceGateError, errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { describeConnectError, mqttOptions, waitConnected, type BrokerOptions } from './connect.ts';
+import { applyReconnectBackoff } from './reconnect-backoff.ts';
 import { buildDecisionMessage, type DecisionInput, type DecisionMessage } from './decision-message.ts';
 import { DecisionOutbox, type DecisionOutboxOptions } from './decision-outbox.ts';
 import { replayHandler, REPLAY_COMMAND } from './decision-replay.ts';
@@ -144,6 +145,7 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     }
     const link = new DeviceLink(o, client, outbox);
     link.#wire();
+    applyReconnectBackoff(client, { baseMs: o.broker.reconnectPeriodMs, maxMs: o.broker.reconnectMaxMs });
     const wait = o.waitConnectedMs ?? 15_000;
     // Listen before anything else awaits, so a first CONNACK refusal is not missed.
     const connected = wait === false ? undefined : waitConnected(client, o.broker.url, wait);
@@ -170,8 +172,9 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
       });
     };
     c.on('connect', () => {
+      const recovered = this.#lastConnectError !== '';
       this.#lastConnectError = '';
-      this.#log.info('mqtt connected', { broker: redactUrl(this.#o.broker.url) });
+      this.#log.info(recovered ? 'mqtt reconnected' : 'mqtt connected', { broker: redactUrl(this.#o.broker.url) });
       this.#presence.connected();
       this.#outbox?.connected();
       this.emit('connect');
@@ -185,9 +188,11 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
     });
     c.on('error', (e) => {
       const msg = describeConnectError(e, this.#o.broker.url);
-      // Log each distinct failure once, not once per reconnect attempt.
-      if (msg !== this.#lastConnectError) this.#log.error(msg);
+      // Once per state change (connected -> this failure -> another failure -> connected), not
+      // once per reconnect attempt: a wrong password retries for hours.
+      if (msg === this.#lastConnectError) return;
       this.#lastConnectError = msg;
+      this.#log.error(msg, { retry: 'with backoff', maxDelayMs: this.#o.broker.reconnectMaxMs ?? 60_000 });
       if (this.listenerCount('error') > 0) this.emit('error', new FaceGateError('FG_MQTT', msg, { cause: e }));
     });
     this.#subscribe(this.topics.commandFilter);

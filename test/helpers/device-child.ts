@@ -47,7 +47,7 @@ const target = cfg.galleryDir
   ? await (await import('../../sdk/mqtt/gallery-target.ts')).GalleryEnrollmentTarget.open(cfg.galleryDir, { modelId: cfg.modelId, dim: cfg.dim, gallery: { loadIndex: false, worker: false } })
   : undefined;
 const link = await DeviceLink.start({
-  broker: { url: cfg.url, reconnectPeriodMs: cfg.reconnectPeriodMs ?? 200 },
+  broker: { url: cfg.url, reconnectPeriodMs: cfg.reconnectPeriodMs ?? 200, reconnectMaxMs: cfg.reconnectPeriodMs ?? 200 },
   site: cfg.site,
   device: cfg.device,
   waitConnectedMs: false,

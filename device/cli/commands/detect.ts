@@ -1,5 +1,5 @@
 import { FaceGateError, errorMessage, isFaceGateError } from '../../../sdk/errors.ts';
-import { loadFrame } from '../../../sdk/image/load-frame.ts';
+import { loadFrame, toSourcePixels } from '../../../sdk/image/load-frame.ts';
 import { DEFAULT_DETECTOR } from '../../../sdk/registry.ts';
 import { createDetector, DETECTOR_KINDS, type DetectorKind } from '../../../sdk/pipeline/create-detector.ts';
 import type { DetectedFace } from '../../../sdk/types.ts';
@@ -16,6 +16,8 @@ export interface DetectImageResult {
   image: string;
   width?: number;
   height?: number;
+  /** Size the image was decoded at when it exceeds the detector's working size (boxes are still in image px). */
+  decoded?: [number, number];
   faces?: { box: [number, number, number, number]; score: number; landmarks: [number, number][] }[];
   ms?: number;
   error?: { code: string; message: string };
@@ -55,7 +57,15 @@ export default async function detect(opts: DetectOpts, images: string[]): Promis
       try {
         const frame = await loadFrame(image);
         const faces = await detector.detect(frame);
-        results.push({ image, width: frame.width, height: frame.height, faces: faces.map(faceJson), ms: r2(performance.now() - t0) });
+        const size = frame.source ?? frame;
+        results.push({
+          image,
+          width: size.width,
+          height: size.height,
+          ...(frame.source ? { decoded: [frame.width, frame.height] as [number, number] } : {}),
+          faces: faces.map((f) => faceJson(toSourcePixels(f, frame))),
+          ms: r2(performance.now() - t0),
+        });
       } catch (e) {
         if (!isFaceGateError(e) || !e.code.startsWith('FG_IMAGE')) throw e;
         results.push({ image, error: { code: e.code, message: errorMessage(e) } });

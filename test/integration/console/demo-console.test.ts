@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { runDemo } from '../../../device/demo.ts';
 import { needModels } from '../../helpers/pack.ts';
 
-const skip = needModels('mtcnn-pnet', 'mobilefacenet-192');
+const skip = needModels('mtcnn-pnet', 'mobilefacenet-192', 'fr-feature-512');
 
 test('demo: console URL + one-time password work during the run', { skip, timeout: 180_000 }, async () => {
   const results: { status: number; wrong: number; people: number }[] = [];

@@ -44,7 +44,8 @@ test('broker SIGKILLed and restarted 5 times during 1,000 decisions: none lost, 
   const sub = await Collector.start(broker.url, [t.decision], { persistent: 'fg-test-consumer' });
   const link = await DeviceLink.start({
     // The device is not killed here: crash-safe 'normal' sync is enough and spares 1,000 fsyncs.
-    broker: { url: broker.url, reconnectPeriodMs: 150 }, site: 'hq', device: 'door-1', decisions: { queuePath: join(dir, 'queue.db'), queue: { synchronous: 'normal' }, redeliverWindowMs: 3000 },
+    // reconnectMaxMs = the period: no backoff growth, so the link sees each of the 5 quick outages.
+    broker: { url: broker.url, reconnectPeriodMs: 150, reconnectMaxMs: 150 }, site: 'hq', device: 'door-1', decisions: { queuePath: join(dir, 'queue.db'), queue: { synchronous: 'normal' }, redeliverWindowMs: 3000 },
   });
   let offline = 0;
   link.on('offline', () => offline++);

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadFrame } from '../../../sdk/image/load-frame.ts';
+import { DEFAULT_WORKING_PIXELS, loadFrame, toSourcePixels, workingSize } from '../../../sdk/image/load-frame.ts';
+import type { Landmarks5 } from '../../../sdk/types.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 import { demoPhotos } from '../../helpers/demo-photos.ts';
 
@@ -83,4 +84,43 @@ test('a real photo decodes from a path and from its bytes identically', async ()
   assert.deepEqual([a.width, a.height], [1920, 1280]);
   assert.equal(a.data.length, 1920 * 1280 * 3);
   assert.ok(Buffer.compare(Buffer.from(a.data), Buffer.from(b.data)) === 0);
+});
+
+test('an image over the working size is decoded shrunk (JPEG shrink-on-load) and says its source size', async () => {
+  // 48 MP: before shrink-on-load the whole 144 MB RGB image was decoded.
+  const jpeg = await sharp({ create: { width: 8000, height: 6000, channels: 3, background: { r: 90, g: 120, b: 150 } }, limitInputPixels: false }).jpeg().toBuffer();
+  const f = await loadFrame(new Uint8Array(jpeg));
+  assert.ok(f.width * f.height <= DEFAULT_WORKING_PIXELS, `${f.width}x${f.height}`);
+  assert.deepEqual([f.width, f.height], [2000, 1500]);
+  assert.equal(f.data.length, 2000 * 1500 * 3);
+  assert.deepEqual(f.source, { width: 8000, height: 6000 });
+  // A frame within the working size is decoded as is and has no source.
+  const small = await loadFrame(new Uint8Array(await sharp(pattern(), raw(4, 3, 3)).png().toBuffer()));
+  assert.equal(small.source, undefined);
+  // Infinity opts out.
+  const full = await loadFrame(new Uint8Array(jpeg), { workingPixels: Infinity });
+  assert.deepEqual([full.width, full.height, full.source], [8000, 6000, undefined]);
+});
+
+test('the working size follows EXIF orientation and faces map back to source pixels', async () => {
+  const jpeg = await sharp({ create: { width: 4000, height: 1000, channels: 3, background: { r: 10, g: 20, b: 30 } } }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
+  const f = await loadFrame(new Uint8Array(jpeg), { workingPixels: 1_000_000 });
+  assert.deepEqual([f.width, f.height], [500, 2000]);
+  assert.deepEqual(f.source, { width: 1000, height: 4000 });
+  const face = { box: { x: 10, y: 20, w: 30, h: 40 }, score: 1, landmarks5: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]] as Landmarks5 };
+  const m = toSourcePixels(face, f);
+  assert.deepEqual(m.box, { x: 20, y: 40, w: 60, h: 80 });
+  assert.deepEqual(m.landmarks5[4], [18, 20]);
+  assert.deepEqual(workingSize(250, 250, DEFAULT_WORKING_PIXELS), { width: 250, height: 250 });
+});
+
+test('a progressive JPEG or interlaced PNG too large to decode whole is refused before decoding', async () => {
+  const canvas = () => sharp({ create: { width: 5000, height: 4000, channels: 3, background: { r: 1, g: 2, b: 3 } }, limitInputPixels: false });
+  const prog = new Uint8Array(await canvas().jpeg({ progressive: true }).toBuffer());
+  await assert.rejects(loadFrame(prog), isCode('FG_IMAGE_TOO_LARGE', /progressive jpeg of 5000x4000.*decoded whole.*16000000/));
+  const inter = new Uint8Array(await canvas().png({ progressive: true, compressionLevel: 1 }).toBuffer());
+  await assert.rejects(loadFrame(inter), isCode('FG_IMAGE_TOO_LARGE', /interlaced PNG of 5000x4000/));
+  // The same pixels as a baseline JPEG decode (shrunk).
+  const f = await loadFrame(new Uint8Array(await canvas().jpeg().toBuffer()));
+  assert.deepEqual(f.source, { width: 5000, height: 4000 });
 });
