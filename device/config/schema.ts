@@ -95,7 +95,12 @@ export const configSchema = z.object({
      * tracks with MTCNN's O-Net (RFB loads it for that); 1 = the whole frame every frame.
      */
     fullDetectEvery: z.number().int().min(1).max(100).default(5),
-  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5 }),
+    /**
+     * MTCNN pyramid step. The door default 0.6 (the SDK's 0.709 elsewhere) gives fewer, smaller
+     * P-Net levels: -27% CPU per full pass at 1280x720, the same door recall (BENCHMARKS.md, issue 20).
+     */
+    mtcnnFactor: z.number().min(0.5).max(0.8).default(0.6),
+  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5, mtcnnFactor: 0.6 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),

@@ -17,6 +17,8 @@ export interface DetectorConfig {
   /** MTCNN smallest face, px (default 20). */
   minFaceSize?: number;
   mtcnnThresholds?: [number, number, number];
+  /** MTCNN pyramid step (default 0.709); 0.6 gives fewer, smaller P-Net levels (measured in BENCHMARKS.md, issue 20). */
+  mtcnnFactor?: number;
   /** RFB score threshold (default 0.65). */
   rfbThreshold?: number;
   /** ORT intra-op threads per session (default 1). */

@@ -26,6 +26,8 @@ export interface PipelineConfig {
   /** MTCNN smallest face, px (default 20; a door camera may use 80). */
   minFaceSize?: number;
   mtcnnThresholds?: [number, number, number];
+  /** MTCNN pyramid step (default 0.709); 0.6 gives fewer, smaller P-Net levels (measured in BENCHMARKS.md, issue 20). */
+  mtcnnFactor?: number;
   /** RFB score threshold (default 0.65). */
   rfbThreshold?: number;
   /** Decoder pixel limit (default 50 MP). */

@@ -6,7 +6,8 @@
  *   node --import tsx test/bench/gallery.ts [--sizes 10000,100000] [--ef 16,32,64,128,256]
  *        [--m 16,32] [--queries 500] [--cutoff] [--no-gallery] [--gallery-only] [--sync-replace]
  *        [--structure isotropic|lfw] [--genuine 0.8] [--project]
- *        [--escalate-ef 384 --escalate-above 0.93] [--json out.json]
+ *        [--escalate-ef 384 --escalate-above 0.93] [--ef-construction 200] [--index-cache DIR]
+ *        [--json out.json]
  *
  * Per size (each in its own process, so RSS is the size's own): exact search (the recall
  * reference), raw HNSW bulk insert per M, recall@1 and query p50/p99 per ef, index file write and
@@ -16,9 +17,11 @@
  * during the build, beside the longest GC pause. `--gallery-only` skips the raw index parts.
  * `--cutoff` compares exact and HNSW query time at small sizes (the exact-search cut-off).
  * Query times are reported as wall and CPU time (see timeQueries).
+ * `--index-cache DIR` keeps each built graph (and the exact answers) there, so a 1M graph is
+ * built once and later runs only load it and sweep ef.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,17 +157,35 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
   out.genuine_distance_mean = +(gen.reduce((a, b) => a + b, 0) / gen.length).toFixed(3);
   out.impostor_distance_mean = +(imp.reduce((a, b) => a + b, 0) / imp.length).toFixed(3);
 
-  // exact: the recall reference
-  const ex = new ExactIndex(DIM, n);
-  for (let i = 0; i < n; i++) ex.add(d.labels[i], d.vectors[i]);
-  const exactTop = d.probes.map((p) => ex.search(p, 1)[0]);
-  const truth = exactTop.map((h) => h.label);
-  const truthDist = exactTop.map((h) => h.distance);
+  // exact: the recall reference. Computed when first needed (after a build: two builds run side by
+  // side share one computation through --index-cache) and kept there for the next run.
   const escalateEf = Number(arg('escalate-ef', '0'));
   const escalateAbove = Number(arg('escalate-above', '1.0'));
-  const exactQueries = Math.min(queries, n >= 1_000_000 ? 20 : 200);
-  out.exact = { ...timeQueries(exactQueries, (i) => ex.search(d.probes[i], 16)), identity_top1: +(truth.filter((l, q) => d.owner[l - 1] === d.probeOwner[q]).length / queries).toFixed(4) };
-  console.error(`[${n}] exact`, out.exact);
+  const cacheDir = arg('index-cache');
+  const structure = arg('structure', 'isotropic');
+  const truthFile = cacheDir ? join(cacheDir, `truth-${structure}-${n}-q${queries}-g${arg('genuine', '0.8')}.json`) : '';
+  let truth: number[] = [];
+  let truthDist: number[] = [];
+  const exactTruth = (): void => {
+    if (truth.length) return;
+    if (truthFile && existsSync(truthFile)) {
+      const t = JSON.parse(readFileSync(truthFile, 'utf8')) as { truth: number[]; truthDist: number[]; exact: Record<string, number> };
+      ({ truth, truthDist } = t);
+      out.exact = { ...t.exact, from: truthFile };
+    } else {
+      const ex = new ExactIndex(DIM, n);
+      for (let i = 0; i < n; i++) ex.add(d.labels[i], d.vectors[i]);
+      const exactTop = d.probes.map((p) => ex.search(p, 1)[0]);
+      truth = exactTop.map((h) => h.label);
+      truthDist = exactTop.map((h) => h.distance);
+      const exactQueries = Math.min(queries, n >= 1_000_000 ? 20 : 200);
+      // identity_top1 below 1: exact search itself ranks another person's template first
+      out.exact = { ...timeQueries(exactQueries, (i) => ex.search(d.probes[i], 16)), identity_top1: +(truth.filter((l, q) => d.owner[l - 1] === d.probeOwner[q]).length / queries).toFixed(4) };
+      if (truthFile) writeFileSync(truthFile, JSON.stringify({ truth, truthDist, exact: out.exact }));
+    }
+    console.error(`[${n}] exact`, out.exact);
+  };
+  if (!cacheDir) exactTruth();
 
   const dir = mkdtempSync(join(tmpdir(), 'fg-bench-'));
   try {
@@ -184,15 +205,43 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       out.projection = projection ? { rank: projection.rank, residual_share: projection.residualShare, fit_ms: Math.round(performance.now() - tp) } : 'none (no low-rank subspace)';
       console.error(`[${n}] projection`, out.projection);
     }
+    const efc = Number(arg('ef-construction', '200'));
     for (const m of ms) {
-      const params = { m, efConstruction: 200, ef: 128, seed: 100 };
-      const tb = performance.now();
-      const cb = process.cpuUsage();
-      const ix: HnswIndex | ProjectedIndex = projection ? ProjectedIndex.create(projection, params, n) : HnswIndex.create(DIM, params, n);
-      for (let i = 0; i < n; i++) ix.add(d.labels[i], d.vectors[i]);
-      const buildS = (performance.now() - tb) / 1000;
-      const buildCpu = process.cpuUsage(cb);
-      const buildCpuS = (buildCpu.user + buildCpu.system) / 1e6;
+      const params = { m, efConstruction: efc, ef: 128, seed: 100 };
+      // --index-cache DIR: a graph built once is kept there and loaded by later runs (a 1M build
+      // takes ~50 CPU-minutes); the figures of its build travel in a sidecar
+      const cached = cacheDir ? join(cacheDir, `hnsw-${structure}-${n}-m${m}-efc${efc}-${projection ? `p${projection.rank}` : 'full'}.bin`) : '';
+      let ix: HnswIndex | ProjectedIndex;
+      let buildS: number;
+      let buildCpuS: number;
+      let cacheLoad: Record<string, number> | undefined;
+      if (cached && existsSync(cached)) {
+        const built = JSON.parse(readFileSync(`${cached}.json`, 'utf8')) as { insert_s: number; insert_cpu_s: number };
+        ({ insert_s: buildS, insert_cpu_s: buildCpuS } = built);
+        const rss0 = rssMb();
+        const tl = performance.now();
+        const cl = process.cpuUsage();
+        ix = (projection ? await ProjectedIndex.load(cached, projection, params, new Set(d.labels)) : await HnswIndex.load(cached, DIM, params, new Set(d.labels))).index;
+        const lc = process.cpuUsage(cl);
+        cacheLoad = { load_ms: Math.round(performance.now() - tl), load_cpu_ms: Math.round((lc.user + lc.system) / 1000), rss_before_mb: rss0, rss_after_mb: rssMb() };
+        console.error(`[${n}] M=${m} loaded ${cached}`, JSON.stringify(cacheLoad));
+      } else {
+        const tb = performance.now();
+        const cb = process.cpuUsage();
+        ix = projection ? ProjectedIndex.create(projection, params, n) : HnswIndex.create(DIM, params, n);
+        for (let i = 0; i < n; i++) {
+          ix.add(d.labels[i], d.vectors[i]);
+          if ((i + 1) % 100_000 === 0) console.error(`[${n}] M=${m} inserted ${i + 1} (${Math.round((performance.now() - tb) / 1000)} s)`);
+        }
+        buildS = (performance.now() - tb) / 1000;
+        const buildCpu = process.cpuUsage(cb);
+        buildCpuS = (buildCpu.user + buildCpu.system) / 1e6;
+        if (cached) {
+          ix.writeSync(cached);
+          writeFileSync(`${cached}.json`, JSON.stringify({ insert_s: +buildS.toFixed(1), insert_cpu_s: +buildCpuS.toFixed(1) }));
+        }
+      }
+      exactTruth();
       const perEf: Record<string, unknown>[] = [];
       for (const ef of efs) {
         ix.ef = ef;
@@ -234,7 +283,7 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       loaded.index.ef = 128;
       let hits = 0;
       for (let i = 0; i < queries; i++) if (loaded.index.search(d.probes[i], 16)[0].label === truth[i]) hits++;
-      hnsw.push({ m, efConstruction: 200, insert_s: +buildS.toFixed(1), insert_cpu_s: +buildCpuS.toFixed(1), inserts_per_cpu_s: Math.round(n / buildCpuS), file_mb: +(statSync(file).size / 2 ** 20).toFixed(1),
+      hnsw.push({ m, efConstruction: efc, cache_load: cacheLoad, insert_s: +buildS.toFixed(1), insert_cpu_s: +buildCpuS.toFixed(1), inserts_per_cpu_s: Math.round(n / buildCpuS), file_mb: +(statSync(file).size / 2 ** 20).toFixed(1),
         write_ms: Math.round(writeMs), load_ms: Math.round(loadMs), load_cpu_ms: Math.round((lc.user + lc.system) / 1000), recall_after_load_ef128: +(hits / queries).toFixed(4), rss_mb: rssMb(), ef: perEf });
       rmSync(file);
     }

@@ -9,7 +9,7 @@
  * when none is found, one retry at the pipeline's low thresholds; a miss after that counts as
  * "different").
  * Run: `npm run bench:peers -- [--images 100] [--pairs 1800] [--sizes 250x250,640x480,1280x720]
- *   [--only mtcnn,rfb,ssd,tiny,human] [--json]`
+ *   [--only mtcnn,mtcnn0709,fused,rfb,ssd,tiny,human] [--json]`
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -41,7 +41,7 @@ const warmup = Number(values.warmup);
 const sizes = values.sizes
   ? values.sizes.split(',').map((s) => s.split('x').map(Number) as [number, number])
   : FRAME_SIZES;
-const PIPELINES = ['mtcnn', 'rfb', 'ssd', 'tiny', 'human'] as const;
+const PIPELINES = ['mtcnn', 'mtcnn0709', 'fused', 'rfb', 'ssd', 'tiny', 'human'] as const;
 type PipelineKey = (typeof PIPELINES)[number];
 const only = (values.only?.split(',') ?? [...PIPELINES]) as PipelineKey[];
 const bad = only.filter((k) => !PIPELINES.includes(k)) ;
@@ -54,6 +54,8 @@ const { simd } = await tfjsWasm();
 async function open(key: PipelineKey): Promise<PeerPipeline> {
   switch (key) {
     case 'mtcnn': return facegatePipeline('mtcnn');
+    case 'mtcnn0709': return facegatePipeline('mtcnn0709');
+    case 'fused': return facegatePipeline('fused');
     case 'rfb': return facegatePipeline('rfb');
     case 'ssd': return faceApiPipeline('ssd');
     case 'tiny': return faceApiPipeline('tiny');
@@ -102,7 +104,7 @@ const ratio = (row: SpeedRow, base: PipelineKey, field: 'wall_p50' | 'cpu_p50') 
 };
 const speedTable = speed.map((r) => ({
   ...r, pipeline: pipelines.get(r.pipeline as PipelineKey)!.name,
-  x_mtcnn_wall: ratio(r, 'mtcnn', 'wall_p50'), x_mtcnn_cpu: ratio(r, 'mtcnn', 'cpu_p50'), x_rfb_cpu: ratio(r, 'rfb', 'cpu_p50'),
+  x_mtcnn_wall: ratio(r, 'mtcnn', 'wall_p50'), x_mtcnn_cpu: ratio(r, 'mtcnn', 'cpu_p50'), x_mtcnn0709_cpu: ratio(r, 'mtcnn0709', 'cpu_p50'), x_fused_cpu: ratio(r, 'fused', 'cpu_p50'), x_rfb_cpu: ratio(r, 'rfb', 'cpu_p50'),
 }));
 
 /** Euclidean distance; a missing face on either side scores as far as any pair can be. */

@@ -89,4 +89,25 @@ test('bad detector settings are FG_CONFIG_INVALID before any model loads', async
   await assert.rejects(createDetector({ detector: 'mtcnn', minFaceSize: 5 }), (e: unknown) =>
     e instanceof FaceGateError && (e.code === 'FG_CONFIG_INVALID' ? /minFaceSize/.test(e.message) : e.code === 'FG_MODEL_MISSING'));
   await assert.rejects(createDetector({ detector: 'rfb', rfbThreshold: 2 }), bad(/scoreThreshold/));
+  await assert.rejects(createDetector({ detector: 'mtcnn', mtcnnFactor: 0.99 }), (e: unknown) =>
+    e instanceof FaceGateError && (e.code === 'FG_CONFIG_INVALID' ? /factor/.test(e.message) : e.code === 'FG_MODEL_MISSING'));
+});
+
+test('mtcnnFactor reaches MTCNN: a 0.6 pyramid step still finds every dlib-pascal face of door size (>= 60 px)', { skip: needModels(...MODELS.mtcnn) || needData('dlib-pascal-faces') }, async () => {
+  const { detector } = await createDetector({ detector: 'mtcnn', minFaceSize: 60, mtcnnFactor: 0.6 });
+  try {
+    assert.equal((detector as unknown as { factor: number }).factor, 0.6);
+    const dir = join(DATA_DIR, 'dlib-pascal-faces');
+    let tp = 0, n = 0;
+    for (const [image, labels] of await dlibPascalBoxes(dir)) {
+      const big = labels.filter((b) => Math.max(b.w, b.h) >= 60);
+      if (!big.length) continue;
+      const faces = await detector.detect(await loadFrame(join(dir, 'images', image)));
+      tp += matchDetections(big, faces.map((f) => f.box), 0.3).tp;
+      n += big.length;
+    }
+    assert.ok(n > 0 && tp === n, `door-sized recall ${tp}/${n}`);
+  } finally {
+    await detector.release();
+  }
 });
