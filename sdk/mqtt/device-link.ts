@@ -78,6 +78,11 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
   #inbound: InboundRouter;
   #closing = false;
   #lastConnectError = '';
+  /** A connection is up (set on CONNACK, cleared on close). */
+  #online = false;
+  #everConnected = false;
+  /** Why the live connection dropped (socket error before 'close'); told once by the offline line. */
+  #dropReason: string | undefined;
 
   private constructor(o: DeviceLinkOptions, client: MqttClient, outbox: DecisionOutbox | undefined) {
     super();
@@ -173,21 +178,31 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
       });
     };
     c.on('connect', () => {
-      const recovered = this.#lastConnectError !== '';
+      const recovered = this.#everConnected || this.#lastConnectError !== '';
       this.#lastConnectError = '';
+      this.#online = true;
+      this.#everConnected = true;
       this.#log.info(recovered ? 'mqtt reconnected' : 'mqtt connected', { broker: redactUrl(this.#o.broker.url) });
       this.#presence.connected();
       this.#outbox?.connected();
       this.emit('connect');
     });
     c.on('close', () => {
+      this.#online = false;
       if (!this.#closing) this.#outbox?.connectionLost();
     });
     c.on('offline', () => {
-      this.#log.warn('mqtt offline; decisions stay queued', { queued: this.queued });
+      this.#log.warn('mqtt offline; decisions stay queued', { queued: this.queued, ...(this.#dropReason ? { reason: this.#dropReason } : {}) });
+      this.#dropReason = undefined;
       this.emit('offline');
     });
     c.on('error', (e) => {
+      // A live connection dropping (ECONNRESET when the broker dies) is the offline transition,
+      // told by the 'offline' line; it is not a failure to connect.
+      if (this.#online) {
+        this.#dropReason = errorMessage(e);
+        return;
+      }
       const msg = describeConnectError(e, this.#o.broker.url);
       // Once per state change (connected -> this failure -> another failure -> connected), not
       // once per reconnect attempt: a wrong password retries for hours.
@@ -202,7 +217,10 @@ export class DeviceLink extends EventEmitter<LinkEvents> {
 
   #subscribe(filter: string): void {
     this.client.subscribe(filter, { qos: 1 }, (err) => {
-      if (err) this.#log.error('subscribe failed', { filter, error: errorMessage(err) });
+      if (!err) return;
+      // Cut by a lost connection: mqtt.js registered it for resubscription on reconnect.
+      if (!this.client.connected) this.#log.debug?.('subscribe interrupted by the lost connection; redone on reconnect', { filter });
+      else this.#log.error('subscribe failed', { filter, error: errorMessage(err) });
     });
   }
 

@@ -89,6 +89,8 @@ device: door1
 camera:
   type: files
   path: ./frames
+pipeline:
+  embedder: mobilefacenet-192
 gallery:
   db: ./gallery.db
 match:
@@ -120,7 +122,7 @@ test('write-config: sets match.threshold atomically, keeps a backup and a record
 test('write-config refuses a config for another pipeline, and an invalid config, writing nothing', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fg-cfg-'));
   const path = join(dir, 'device.yaml');
-  await writeFile(path, CONFIG + 'pipeline:\n  embedder: fr-feature-512\n');
+  await writeFile(path, CONFIG.replace('embedder: mobilefacenet-192', 'embedder: fr-feature-512'));
   await assert.rejects(preflightConfig(path, { detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false }), /runs mtcnn \+ fr-feature-512 but the calibration uses mtcnn \+ mobilefacenet-192/);
   await writeFile(path, 'site: hq\n');
   await assert.rejects(preflightConfig(path, { detector: 'mtcnn', embedder: 'mobilefacenet-192', flip: false }), (e: unknown) => e instanceof FaceGateError && e.code === 'FG_CONFIG_INVALID');
