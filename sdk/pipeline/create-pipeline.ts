@@ -3,7 +3,7 @@ import { OnnxEmbedder } from '../embed/onnx-embedder.ts';
 import { DEFAULT_EMBEDDER, EMBEDDER_IDS, isEmbedderId, type EmbedderId } from '../registry.ts';
 import { FusedEmbedder } from '../embed/fused-embedder.ts';
 import { FUSIONS } from '../embed/fusion.ts';
-import { loadFrame, type LoadFrameOptions } from '../image/load-frame.ts';
+import { loadFrame, toSourcePixels, type LoadFrameOptions } from '../image/load-frame.ts';
 import type { ImageInput } from '../image/raw-frame.ts';
 import type { Logger } from '../logger.ts';
 import type { ExecutionProvider } from '../runtime/session.ts';
@@ -145,10 +145,13 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
       const analyzed = await embedFaces(frame, faces);
       const embedMs = performance.now() - t2;
       const detectMs = d.timings.detectMs + (t2 - t1);
+      // Callers get boxes in the pixels of the image they passed, even when it was decoded shrunk;
+      // quality stays as measured on the decoded frame, the pixels the embedder saw.
+      const size = frame.source ?? frame;
       return {
-        width: frame.width,
-        height: frame.height,
-        faces: analyzed,
+        width: size.width,
+        height: size.height,
+        faces: frame.source ? analyzed.map((f) => toSourcePixels(f, frame)) : analyzed,
         timings: { decodeMs: d.timings.decodeMs, detectMs, embedMs, totalMs: d.timings.decodeMs + detectMs + embedMs },
         ...(fallback ? { fallback } : {}),
       };

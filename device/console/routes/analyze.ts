@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ConsoleDeps } from '../console-deps.ts';
 import { readImages } from '../uploads.ts';
+import { toSourcePixels } from '../../../sdk/image/load-frame.ts';
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -9,9 +10,10 @@ export function analyzeRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   app.post('/api/v1/detect', { config: { scope: 'read' } }, async (req) => {
     const [img] = await readImages(req, deps.cfg.console.maxUploadPixels, 1);
     const r = await deps.pipeline.detect(img.data);
+    const size = r.frame.source ?? r.frame; // boxes in the uploaded image's pixels, as identify gives them
     return {
-      width: r.frame.width, height: r.frame.height,
-      faces: r.faces.map((f) => ({ box: { x: round(f.box.x), y: round(f.box.y), w: round(f.box.w), h: round(f.box.h) }, score: round(f.score, 4), landmarks: f.landmarks5.map(([x, y]) => [round(x), round(y)]) })),
+      width: size.width, height: size.height,
+      faces: r.faces.map((f) => toSourcePixels(f, r.frame)).map((f) => ({ box: { x: round(f.box.x), y: round(f.box.y), w: round(f.box.w), h: round(f.box.h) }, score: round(f.score, 4), landmarks: f.landmarks5.map(([x, y]) => [round(x), round(y)]) })),
     };
   });
 

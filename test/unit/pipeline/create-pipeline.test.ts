@@ -25,6 +25,25 @@ function nearest(faces: AnalyzedFace[], cx: number, cy: number): AnalyzedFace {
 }
 const decodeError = (e: unknown) => e instanceof FaceGateError && e.code === 'FG_IMAGE_DECODE';
 
+test('analyze: a photo over the working size is decoded shrunk, yet boxes and size are in its own pixels', { skip: needModels(...COMBOS[0].models) }, async () => {
+  const p = await createPipeline({});
+  try {
+    const photos = await demoPhotos();
+    const small = await p.analyze(photos[2]);
+    const big = await sharp(photos[2]).resize(3840, 2700).jpeg({ quality: 95 }).toBuffer(); // 10.4 MP
+    const r = await p.analyze(big);
+    assert.deepEqual([r.width, r.height], [3840, 2700]);
+    assert.equal(r.faces.length, small.faces.length);
+    for (const f of small.faces) {
+      const g = nearest(r.faces, 2 * (f.box.x + f.box.w / 2), 2 * (f.box.y + f.box.h / 2));
+      assert.ok(Math.abs(g.box.w / (2 * f.box.w) - 1) < 0.1, `box ${JSON.stringify(g.box)} vs 2x ${JSON.stringify(f.box)}`);
+      assert.ok(Math.hypot(g.box.x - 2 * f.box.x, g.box.y - 2 * f.box.y) < 0.1 * 2 * f.box.w, `box ${JSON.stringify(g.box)} vs 2x ${JSON.stringify(f.box)}`);
+    }
+  } finally {
+    await p.release();
+  }
+});
+
 for (const { name, config, models } of COMBOS) {
   test(`${name}: analyze a real photo -> faces with quality, unit embeddings, timings`, { skip: needModels(...models) }, async () => {
     const p = await createPipeline(config);
