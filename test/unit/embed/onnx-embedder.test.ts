@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OnnxEmbedder, EMBEDDER_IDS } from '../../../sdk/embed/onnx-embedder.ts';
+import { OnnxEmbedder } from '../../../sdk/embed/onnx-embedder.ts';
+import { PACK_EMBEDDER_IDS } from '../../../sdk/registry.ts';
 import { l2Normalize, l2Distance } from '../../../sdk/embed/l2.ts';
 import { RfbDetector } from '../../../sdk/detect/rfb/rfb-detector.ts';
 import { ModelPack } from '../../../sdk/runtime/pack.ts';
@@ -33,7 +34,8 @@ function mirrorLandmarks(l: Landmarks5, w: number): Landmarks5 {
   return [m(l[1]), m(l[0]), m(l[2]), m(l[4]), m(l[3])];
 }
 
-for (const id of EMBEDDER_IDS) {
+// Pack models only: the fused embedder is two of these (fused-embedder.test.ts).
+for (const id of PACK_EMBEDDER_IDS) {
   const skip = needModels(id, 'rfb-320', 'landmark-68');
   test(`${id}: unit rows, batch equals one-by-one, flip TTA is mirror-symmetric`, { skip }, async () => {
     const pack = await ModelPack.open(PACK_DIR);
