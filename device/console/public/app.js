@@ -88,6 +88,20 @@ function closeEvents() { if (state.events) state.events.close(); state.events = 
 function on(kind, f) { listeners[kind].add(f); state.cleanup.push(() => listeners[kind].delete(f)); }
 function every(ms, f) { f(); const t = setInterval(f, ms); state.cleanup.push(() => clearInterval(t)); }
 /**
+ * Server values go into a settings form only until the operator edits it: a refresh (or the first
+ * load answering late) must never undo a choice made but not yet saved. Saving makes it clean again.
+ */
+function editable(form) {
+  let dirty = false;
+  const touch = () => { dirty = true; };
+  form.addEventListener('input', touch);
+  form.addEventListener('change', touch);
+  return {
+    fill(values) { if (!dirty) for (const [k, v] of Object.entries(values)) form.elements[k].value = String(v); },
+    saved() { dirty = false; },
+  };
+}
+/**
  * The live view: MJPEG frames in an <img>, the faces of each frame (SSE `faces`) drawn on a canvas
  * above it. The stream runs only while its page shows: leaving the page closes the connection.
  */
@@ -313,28 +327,31 @@ function renderRecent(root) {
   root.append(h('div', { class: 'grid' },
     h('div', { class: 'panel' }, h('h2', {}, 'Privacy'), h('p', { class: 'muted' }, 'Off by default. While on, one crop per unknown or low-margin attempt is kept in memory only (never on disk) for the time set here; turning it off forgets them all.'), toggle),
     h('div', { class: 'panel' }, h('h2', {}, 'Recent attempts'), grid)));
+  const settings = editable(toggle);
   let people = [];
   const load = async () => {
     const s = await api('/recent-faces/settings');
-    if (document.activeElement?.form !== toggle) { toggle.enabled.value = String(s.enabled); toggle.keepMinutes.value = s.keepMinutes; }
+    settings.fill({ enabled: s.enabled, keepMinutes: s.keepMinutes });
     const r = await api('/recent-faces');
     if (!people.length) people = (await api('/people')).people;
     if (!r.faces.length) { grid.replaceChildren(h('p', { class: 'empty' }, s.enabled ? 'No recent unknown or near-threshold faces' : 'Recent faces are off')); return; }
     const shown = new Set([...grid.querySelectorAll('[data-face]')].map((e) => e.dataset.face));
     if (r.faces.length === shown.size && r.faces.every((f) => shown.has(f.id))) return; // keep selections while nothing changed
     grid.replaceChildren(...r.faces.map((f) => {
-      const sel = h('select', {}, ...people.map((p) => h('option', { value: p.id, selected: p.id === f.nearest }, p.name ? `${p.name} (${p.id})` : p.id)));
+      // An unknown face has no preselected person: assigning must be a choice, never a default.
+      const sel = h('select', {}, h('option', { value: '', disabled: true, selected: !f.nearest }, 'choose a person…'),
+        ...people.map((p) => h('option', { value: p.id, selected: p.id === f.nearest }, p.name ? `${p.name} (${p.id})` : p.id)));
       return h('div', { class: 'face-card', 'data-face': f.id },
         h('img', { src: `${API}/recent-faces/${f.id}/image`, alt: 'face crop' }),
         h('div', { class: 'muted' }, new Date(f.at).toLocaleTimeString(), f.nearest ? ` · near ${f.nearest} d=${fmtNum(f.distance)}` : ' · unknown'),
         h('div', { class: 'toolbar' }, sel,
-          h('button', { class: 'primary', onclick: async () => { try { const a = await api(`/recent-faces/${f.id}/assign`, { method: 'POST', json: { person: sel.value } }); toast(`template added to ${a.person}`); } catch (e) { toast(e.message); } load(); } }, 'Assign'),
+          h('button', { class: 'primary', onclick: async () => { if (!sel.value) { toast('choose the person this face belongs to'); return; } try { const a = await api(`/recent-faces/${f.id}/assign`, { method: 'POST', json: { person: sel.value } }); toast(`template added to ${a.person}`); } catch (e) { toast(e.message); } load(); } }, 'Assign'),
           h('button', { class: 'danger', onclick: async () => { await api(`/recent-faces/${f.id}`, { method: 'DELETE' }).catch((e) => toast(e.message)); load(); } }, 'Delete')));
     }));
   };
   toggle.addEventListener('submit', async (e) => {
     e.preventDefault();
-    try { await api('/recent-faces/settings', { method: 'PUT', json: { enabled: toggle.enabled.value === 'true', keepMinutes: Number(toggle.keepMinutes.value) } }); toast('saved'); } catch (err) { toast(err.message); }
+    try { await api('/recent-faces/settings', { method: 'PUT', json: { enabled: toggle.enabled.value === 'true', keepMinutes: Number(toggle.keepMinutes.value) } }); settings.saved(); toast('saved'); } catch (err) { toast(err.message); }
     people = [];
     load();
   });
@@ -347,6 +364,7 @@ function renderCalibration(root) {
     h('label', {}, 'Threshold', h('input', { name: 'threshold', type: 'number', step: 'any', min: '0.01', max: '2', required: true })),
     h('label', {}, 'Margin', h('input', { name: 'margin', type: 'number', step: 'any', min: '0', max: '2' })),
     h('button', { type: 'submit', class: 'primary' }, 'Apply'));
+  const thresholdForm = editable(form);
   const report = h('div');
   const runForm = h('form', { class: 'inline', id: 'calibration-run' },
     h('label', {}, 'Labelled photos (a folder of person folders, or files named Person_Name_0001.jpg)', h('input', { name: 'images', type: 'file', multiple: true, accept: 'image/jpeg,image/png,image/webp', required: true })),
@@ -379,8 +397,7 @@ function renderCalibration(root) {
   const load = async () => {
     const s = await api('/status');
     cur.replaceChildren(h('dt', {}, 'threshold'), h('dd', { id: 'threshold' }, fmtNum(s.match.threshold)), h('dt', {}, 'margin'), h('dd', {}, fmtNum(s.match.margin)), h('dt', {}, 'model'), h('dd', {}, s.models.modelId));
-    form.threshold.value = s.match.threshold;
-    form.margin.value = s.match.margin;
+    thresholdForm.fill({ threshold: s.match.threshold, margin: s.match.margin });
     const c = await api('/calibration');
     if (!report.firstChild) report.append(c.report ? h('iframe', { class: 'report', src: `${API}/calibration/report`, title: 'calibration report' })
       : h('p', { class: 'muted' }, 'No report configured. Run `facegate calibrate --report <dir>` and set console.calibrationReport to that folder.'));
@@ -389,6 +406,7 @@ function renderCalibration(root) {
     e.preventDefault();
     try {
       const r = await api('/calibration/threshold', { method: 'POST', json: { threshold: Number(form.threshold.value), margin: Number(form.margin.value) } });
+      thresholdForm.saved();
       toast(`threshold ${r.before.threshold} → ${r.after.threshold}${r.persisted ? ' · saved to the config file' : ' · until restart (no config file)'}`);
     } catch (err) { toast(err.message); }
     load();

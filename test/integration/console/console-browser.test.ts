@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Route } from 'playwright-core';
 import { REPO_ROOT } from '../../../models/paths.ts';
 import { DATA_DIR, needData, needModels } from '../../helpers/pack.ts';
 import { Mosquitto, hasMosquitto } from '../../helpers/mosquitto.ts';
@@ -147,8 +147,21 @@ test('recent faces: off by default; an admin turns it on; a crop of a stranger i
   }, [path, init] as const);
   assert.deepEqual((await api('/recent-faces')).body, { enabled: false, faces: [] });
   assert.equal((await api('/people', { method: 'POST', json: { id: 'visitor', name: 'Visitor' } })).status, 201);
+  // The page's first settings load answers late (as on a busy device): the operator's choice,
+  // made before it lands, must survive it.
+  const settingsUrl = `${dev.origin}/api/v1/recent-faces/settings`;
+  const slowFirstLoad = async (route: Route) => {
+    await page.unroute(settingsUrl, slowFirstLoad);
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  };
+  await page.route(settingsUrl, slowFirstLoad);
+  const firstLoad = page.waitForResponse((r) => r.url() === settingsUrl && r.request().method() === 'GET');
   await page.goto(`${dev.origin}/console/#/recent`);
   await page.selectOption('#recent-settings [name=enabled]', 'true');
+  await firstLoad;
+  await page.waitForTimeout(300);
+  assert.equal(await page.locator('#recent-settings [name=enabled]').inputValue(), 'true', 'a late load kept the choice');
   await page.fill('#recent-settings [name=keepMinutes]', '10');
   await page.click('#recent-settings button[type=submit]');
   await dev.show(join(lfw, 'Amelia_Vega', 'Amelia_Vega_0001.jpg'));
@@ -156,6 +169,7 @@ test('recent faces: off by default; an admin turns it on; a crop of a stranger i
   await card.first().waitFor({ timeout: 60_000 });
   await until(() => card.first().locator('img').evaluate((i) => (i as HTMLImageElement).naturalWidth > 0), 10_000, 'crop image');
   await shot('recent-faces');
+  if ((await card.first().innerText()).includes('unknown')) assert.equal(await card.first().locator('select').inputValue(), '', 'no person preselected for an unknown face');
   await card.first().locator('button.danger').click();
   await until(async () => (await card.count()) === 0, 10_000, 'crop deleted');
   await dev.show(join(lfw, 'Abba_Eban', 'Abba_Eban_0001.jpg'));
