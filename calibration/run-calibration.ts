@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve, sep, basename, extname } from 'node:path';
 import { FaceGateError } from '../sdk/errors.ts';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER } from '../sdk/registry.ts';
+import { DEFAULT_DETECTOR, DEFAULT_DEVICE_EMBEDDER } from '../sdk/registry.ts';
 import { createAnalyzer, type FaceAnalyzer, type DetectorName, type EmbedderName } from './analyzer.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
 import { loadPairsCsv, evenSubset, type Pair } from './pairs.ts';
@@ -167,7 +167,8 @@ export async function runCalibration(o: CalibrateOptions, env: { analyzer?: Face
   const paths = [...new Set(input.pairs.flatMap((p) => [p.a, p.b]))];
   await checkImagesExist(paths);
   const detector = o.detector ?? DEFAULT_DETECTOR;
-  const embedder = o.embedder ?? DEFAULT_EMBEDDER;
+  // A threshold is chosen for a device: by default, the device's embedder.
+  const embedder = o.embedder ?? DEFAULT_DEVICE_EMBEDDER;
   const flip = o.flip ?? false;
   if (o.writeConfig) await configWriter(o).preflight(o.writeConfig, { detector, embedder, flip });
   if (o.report) await preflightReportDir(o.report);

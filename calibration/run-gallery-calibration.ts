@@ -9,7 +9,7 @@
  * The 1:N threshold is stricter than the 1:1 one: a stranger is compared with N people.
  */
 import { FaceGateError } from '../sdk/errors.ts';
-import { DEFAULT_DETECTOR, DEFAULT_EMBEDDER, isEmbedderId } from '../sdk/registry.ts';
+import { DEFAULT_DETECTOR, DEFAULT_DEVICE_EMBEDDER, isEmbedderId } from '../sdk/registry.ts';
 import { createAnalyzer, type DetectorName, type EmbedderName } from './analyzer.ts';
 import { EMBEDDER_IDS } from '../sdk/embed/onnx-embedder.ts';
 import type { PrecisionSetting } from '../sdk/runtime/model-types.ts';
@@ -151,7 +151,7 @@ export async function runGalleryCalibration(o: GalleryCalibrateOptions): Promise
     throw new FaceGateError('FG_CALIBRATION', `target FAR ${o.targetFar} needs at least ${pairsNeededForFar(o.targetFar)} impostor pairs (rule of three); the gallery's ${g.identities.length} identities give ${gs.impostor.length}. Enrol more people or raise --target-far`);
   }
   const detector = o.detector ?? DEFAULT_DETECTOR;
-  const embedder = o.embedder ?? (isEmbedderId(g.modelId) ? g.modelId : DEFAULT_EMBEDDER);
+  const embedder = o.embedder ?? (isEmbedderId(g.modelId) ? g.modelId : DEFAULT_DEVICE_EMBEDDER);
   const flip = o.flip ?? false;
   if (o.writeConfig) await configWriter(o).preflight(o.writeConfig, { detector, embedder, flip });
   if (o.report) await preflightReportDir(o.report);

@@ -9,6 +9,7 @@ import { DEFAULT_FPIR, fitImpostorTail, impostorRateAt, type ImpostorTail } from
 import { impostorTail, tailKey } from '../sdk/match/impostor-tails.ts';
 import { FUSIONS } from '../sdk/embed/fusion.ts';
 import type { EmbedderId } from '../sdk/embed/onnx-embedder.ts';
+import { DEFAULT_DEVICE_EMBEDDER } from '../sdk/registry.ts';
 import type { TrainEmbedder } from './train/embedding-cache.ts';
 import { loadLabeledCsv, type LabeledImage } from './labeled.ts';
 import { readCsvRows } from './csv-rows.ts';
@@ -75,7 +76,7 @@ export async function runOpenSet(o: OpenSetOptions): Promise<OpenSetResult> {
   if (o.fpir !== undefined && !(o.fpir > 0 && o.fpir < 1)) throw new FaceGateError('FG_CLI_USAGE', `--fpir must be in (0, 1), got ${o.fpir}`);
   if (o.threshold !== undefined && !(o.threshold > 0 && o.threshold <= 2)) throw new FaceGateError('FG_CLI_USAGE', `--threshold must be a distance in (0, 2], got ${o.threshold}`);
   const detector = o.detector ?? 'mtcnn';
-  const embedder = o.embedder ?? 'fusion-mfn192-fr512';
+  const embedder = o.embedder ?? DEFAULT_DEVICE_EMBEDDER;
   const flip = o.flip ?? false;
   const same = o.samePerson ? await loadSamePerson(o.samePerson) : new Map<string, string>();
   const items = mergeSamePerson(await loadLabeledCsv(o.labeledCsv, o.images), same);

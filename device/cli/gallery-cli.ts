@@ -1,7 +1,7 @@
 /**
  * Flag handling shared by the gallery commands (enroll, remove, gallery, identify): number flags,
  * CSV inputs confined to --images, and opening the gallery together with a pipeline whose
- * embedder matches it (an existing gallery picks the embedder; a new one takes the pipeline's).
+ * embedder matches it (an existing gallery picks the embedder; a new one takes the device's default).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import type { LabeledImage, ProbeImage } from '../../sdk/gallery/image-jobs.ts';
 import { createPipeline, type Pipeline } from '../../sdk/pipeline/create-pipeline.ts';
 import { DETECTOR_KINDS, type DetectorKind } from '../../sdk/pipeline/create-detector.ts';
 import { EMBEDDER_IDS, type EmbedderId } from '../../sdk/embed/onnx-embedder.ts';
+import { DEFAULT_DEVICE_EMBEDDER } from '../../sdk/registry.ts';
 import { readCsvRows } from '../../calibration/csv-rows.ts';
 import { precisionFlag } from './commands/precision-flag.ts';
 import { oneOf } from './flag-values.ts';
@@ -41,7 +42,9 @@ export async function openWithPipeline(db: string, f: PipelineFlags, create: boo
   } else if (!create) {
     throw new FaceGateError('FG_GALLERY_NOT_FOUND', `no gallery in ${db} (enrol someone first)`);
   }
-  const embedder = requested ?? (gallery ? (gallery.modelId as EmbedderId) : undefined);
+  // A new gallery is made for a device: by default it holds the device's embedder, so a door run
+  // with the default config accepts it.
+  const embedder = requested ?? (gallery ? (gallery.modelId as EmbedderId) : DEFAULT_DEVICE_EMBEDDER);
   let pipeline: Pipeline;
   try {
     pipeline = await createPipeline({ detector, embedder, flip: Boolean(f.flip), precision: precisionFlag(f.precision) });

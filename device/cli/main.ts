@@ -5,12 +5,14 @@
 import { Command, CommanderError } from 'commander';
 import { runCli } from './run-command.ts';
 import { KEY_FILE_HELP } from './commands/key-flag.ts';
-import { choiceHelp, DEFAULT_DETECTOR, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
+import { choiceHelp, DEFAULT_DETECTOR, DEFAULT_DEVICE_EMBEDDER, DETECTOR_KINDS, EMBEDDER_IDS } from '../../sdk/registry.ts';
 
 // Choices and help text come from the model registry (sdk/registry.ts).
 const DETECTOR_HELP = choiceHelp(DETECTOR_KINDS);
 const DETECTOR_HELP_DEFAULT = choiceHelp(DETECTOR_KINDS, DEFAULT_DETECTOR);
 const EMBEDDER_HELP = choiceHelp(EMBEDDER_IDS);
+// Galleries and thresholds are made for a device, so these tools default to the device's embedder.
+const DEVICE_EMBEDDER_HELP = choiceHelp(EMBEDDER_IDS, DEFAULT_DEVICE_EMBEDDER);
 
 const program = new Command('facegate')
   .description('FaceGate: camera door access control — detect, align, embed, match, decide, publish')
@@ -43,7 +45,7 @@ program.command('calibrate').description('measure verification accuracy and choo
   .option('--labeled-csv <csv>', 'labelled images: header identity,image')
   .option('--labeled-dir <dir>', 'labelled images: one sub-folder per person')
   .option('--db <gallery>', 'gallery database (1:N calibration)').option('--probes-csv <csv>', 'probes for open-set 1:N').option('--key-file <file>', KEY_FILE_HELP)
-  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', EMBEDDER_HELP)
+  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', `${DEVICE_EMBEDDER_HELP}; with --db: the gallery's`)
   .option('--flip', 'flip test-time augmentation').option('--limit <n>', 'evenly spaced subset of n pairs (labelled: n images, whole identities)')
   .option('--target-far <x>', 'choose the threshold for this false accept rate').option('--threshold <t>', 'evaluate this threshold')
   .option('--fit-folds <list>', 'choose the threshold on these folds, measure it on the others')
@@ -66,7 +68,7 @@ program.command('detect').description('find faces: box [x,y,w,h], score and 5 la
 
 // Gallery (sdk/gallery): enrol, remove, inspect, identify.
 const pipelineFlags = (c: Command): Command => c
-  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', `${EMBEDDER_HELP} (default: the gallery's)`)
+  .option('--detector <name>', DETECTOR_HELP).option('--embedder <name>', `${EMBEDDER_IDS.join(' | ')} (default: the gallery's; a new gallery: ${DEFAULT_DEVICE_EMBEDDER}, the device's)`)
   .option('--flip', 'flip test-time augmentation').option('--fallback', 'when no face is found, use a low-threshold or centre-crop face')
   .option('--no-fallback', 'never use a fallback face').option('--no-progress', 'no progress on stderr').option('--json', 'print one JSON object')
   .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto');

@@ -8,7 +8,7 @@ import { PACK_DIR } from '../../models/paths.ts';
  */
 export function cliPipelineFlags(): string[] | null {
   const has = (id: string) => existsSync(join(PACK_DIR, `${id}.onnx`));
-  if (has('mtcnn-pnet') && has('mtcnn-rnet') && has('mtcnn-onet') && has('mobilefacenet-192')) return [];
+  if (has('mtcnn-pnet') && has('mtcnn-rnet') && has('mtcnn-onet') && has('mobilefacenet-192')) return ['--embedder', 'mobilefacenet-192'];
   if (has('rfb-320') && has('landmark-68') && has('fr-feature-512')) return ['--detector', 'rfb', '--embedder', 'fr-feature-512'];
   return null;
 }

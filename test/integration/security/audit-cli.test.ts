@@ -24,7 +24,7 @@ test('enroll/remove --audit-log append to a chain that `audit verify` accepts an
   const db = join(dir, 'gallery');
   const log = join(dir, 'audit.log');
   const [photo] = await demoPhotos();
-  let r = cli('enroll', '--db', db, '--id', 'alice-0042', '--name', 'Alice Example', photo, '--audit-log', log, '--json', '--no-progress');
+  let r = cli('enroll', '--db', db, '--embedder', 'mobilefacenet-192', '--id', 'alice-0042', '--name', 'Alice Example', photo, '--audit-log', log, '--json', '--no-progress');
   assert.equal(r.status, 0, r.stderr);
   r = cli('remove', '--db', db, '--id', 'alice-0042', '--audit-log', log, '--json');
   assert.equal(r.status, 0, r.stderr);

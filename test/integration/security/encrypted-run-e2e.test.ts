@@ -35,7 +35,7 @@ test('facegate run with an encrypted gallery: a grant on a real Mosquitto; no ga
     const db = join(work, 'gallery');
     let r = cli('gallery', 'keygen', '--out', key, '--json');
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    r = cli('enroll', '--db', db, '--key-file', key, '--id', id, ...enrol, '--json');
+    r = cli('enroll', '--db', db, '--key-file', key, '--embedder', 'mobilefacenet-192', '--id', id, ...enrol, '--json');
     assert.equal(r.status, 0, r.stderr + r.stdout);
     // Without the key the gallery does not open.
     assert.equal(cli('gallery', '--db', db, '--json').status, 1);

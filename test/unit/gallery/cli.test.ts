@@ -96,7 +96,7 @@ test('bulk enrol from a CRLF CSV, list no-face images, identify with truth, remo
 
   r = cli(['gallery', '--db', db, '--json']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual([r.json.identities, r.json.templates, r.json.model], [4, 8, FLAGS!.length ? 'fr-feature-512' : 'mobilefacenet-192']);
+  assert.deepEqual([r.json.identities, r.json.templates, r.json.model], [4, 8, FLAGS!.includes('fr-feature-512') ? 'fr-feature-512' : 'mobilefacenet-192']);
 
   r = cli(['identify', '--db', db, '--probes-csv', join(tmp, 'probes.csv'), '--images', images, '--json', ...FLAGS!]);
   assert.equal(r.code, 0, r.stderr);
