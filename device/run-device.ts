@@ -207,6 +207,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     const hub = cfg.console.enabled ? new LiveHub({ fps: cfg.console.liveFps, nameOf, logger }) : undefined;
     const loopOptions = { modelId: pipeline.modelId, threshold: () => operatingPoint().threshold, ...cfg.decision, liveness: liveness?.options, reembedEvery: opts.reembedEvery, fullDetectEvery: opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery };
     const detectAround = pipeline.detectAround;
+    const tracking = pipeline.tracking;
     const loop = new FrameLoop({
       source, metrics, logger, door, match, liveness: liveness?.scorer, tap: hub,
       // Serialised with the console's uploads: one ORT session runs one request at a time.
@@ -214,6 +215,8 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       // Track-guided detection: between full passes, O-Net re-finds the live tracks' faces.
       detectAround: detectAround ? (frame, boxes) => serial.run(() => detectAround(frame, boxes)) : undefined,
       embed: (frame, faces) => serial.run(() => pipeline.embedFaces(frame, faces)),
+      // A fused embedder follows decided faces with its first part only (a quarter of the cost).
+      tracking: tracking ? { dim: tracking.dim, of: tracking.of, embed: (frame, faces) => serial.run(() => tracking.embed(frame, faces)) } : undefined,
       publish: (d) => {
         const distance = Number.isFinite(d.distance) ? d.distance : null;
         const msg = link.publishDecision({ decision: d.decision, identity: d.identity, distance, threshold: d.threshold, model: d.model, reason: d.reason, liveness: d.liveness, camera: cfg.camera.type }, { latencyMs: d.latencyMs });

@@ -11,7 +11,7 @@ export { VERSION } from './version.ts';
 /** Creates a detector + embedder pipeline from the model pack (analyze, detect, embedFaces). */
 export { createPipeline } from './pipeline/create-pipeline.ts';
 /** Pipeline handle, its options, analyze options and the detect-only result. */
-export type { Pipeline, PipelineConfig, AnalyzeOptions, DetectResult } from './pipeline/create-pipeline.ts';
+export type { Pipeline, PipelineConfig, AnalyzeOptions, DetectResult, TrackingEmbedding } from './pipeline/create-pipeline.ts';
 /** Creates one detector from the registry, and opens a model pack. */
 export { createDetector, openPack } from './pipeline/create-detector.ts';
 /** Detector options and the created detector (with its low-threshold fallback pass). */

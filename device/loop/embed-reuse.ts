@@ -11,6 +11,9 @@
  * veto gives them a new track and their own decision, `every - 1` frames later than with an
  * embedding on every frame. Undecided tracks are embedded on every frame: votes and liveness only
  * ever come from fresh embeddings, so a reused one can delay a decision but never make one.
+ *
+ * When a decided track's face is embedded again, only the veto needs it: with a fused embedder
+ * that is the cheaper tracking embedding (its first part, `EMBED_CHECK`), not the full one.
  */
 import type { Box } from '../../sdk/types.ts';
 import { iou } from './tracker.ts';
@@ -39,16 +42,22 @@ export interface ReuseOptions {
 
 export const DEFAULT_REEMBED_EVERY = 5;
 export const MIN_EMBEDDED_IOU = 0.5;
+/**
+ * What a face of the frame gets: a full embedding (it may vote: no decided track stands for it),
+ * its decided track's last embedding (`reuse`), or a fresh one for the veto only (`check`: the
+ * tracking embedding is enough).
+ */
+export type EmbeddingPlan = { kind: 'full' } | { kind: 'reuse'; track: number } | { kind: 'check'; track: number };
+
+const FULL: EmbeddingPlan = { kind: 'full' };
 
 /**
- * For each box: the index in `tracks` whose last embedding stands for it, or -1 when the face
- * must be embedded. A box reuses only when it and the track are each other's sole IoU candidates,
- * so the tracker's greedy match (whose `same` check passes for an identical embedding) pairs
- * exactly them.
+ * The plan of each box (`track`: an index in `tracks`). A box is a track's only when it and the
+ * track are each other's sole IoU candidates, so the tracker's greedy match (whose `same` check
+ * passes for an identical embedding) pairs exactly them.
  */
-export function planEmbeddingReuse(tracks: readonly ReuseCandidate[], boxes: readonly Box[], frame: number, opts: ReuseOptions): number[] {
-  const out = new Array<number>(boxes.length).fill(-1);
-  if (opts.every <= 1) return out;
+export function planEmbeddingReuse(tracks: readonly ReuseCandidate[], boxes: readonly Box[], frame: number, opts: ReuseOptions): EmbeddingPlan[] {
+  const out = new Array<EmbeddingPlan>(boxes.length).fill(FULL);
   const boxesNear = new Array<number>(tracks.length).fill(0);
   const nearest = new Array<number>(boxes.length).fill(-1);
   const tracksNear = new Array<number>(boxes.length).fill(0);
@@ -64,9 +73,8 @@ export function planEmbeddingReuse(tracks: readonly ReuseCandidate[], boxes: rea
     const t = nearest[i];
     if (tracksNear[i] !== 1 || boxesNear[t] !== 1) continue;
     const c = tracks[t];
-    if (!c.decided || frame - c.embedded.frame >= opts.every) continue;
-    if (iou(c.embedded.box, boxes[i]) < opts.minEmbeddedIou) continue;
-    out[i] = t;
+    if (!c.decided) continue;
+    out[i] = { kind: frame - c.embedded.frame < opts.every && iou(c.embedded.box, boxes[i]) >= opts.minEmbeddedIou ? 'reuse' : 'check', track: t };
   }
   return out;
 }

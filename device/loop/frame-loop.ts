@@ -9,6 +9,7 @@
  * people is seen).
  */
 import type { AnalyzedFace, Box, DetectedFace, Frame } from '../../sdk/types.ts';
+import type { TrackingEmbedding } from '../../sdk/pipeline/create-pipeline.ts';
 import type { Logger } from '../../sdk/logger.ts';
 import { FaceGateError, errorMessage } from '../../sdk/errors.ts';
 import { checkLivenessAggregateOptions, type LivenessAggregateOptions } from '../../sdk/liveness/aggregate.ts';
@@ -23,7 +24,7 @@ import { Tracker, type Track } from './tracker.ts';
 import { Cooldown } from './vote.ts';
 import { judgeTrack, type GateVote, type TrackAction } from './track-gate.ts';
 import { l2Normalize } from '../../sdk/embed/l2.ts';
-import { DEFAULT_REEMBED_EVERY, MIN_EMBEDDED_IOU, planEmbeddingReuse, type EmbeddedAt } from './embed-reuse.ts';
+import { DEFAULT_REEMBED_EVERY, MIN_EMBEDDED_IOU, planEmbeddingReuse, type EmbeddedAt, type EmbeddingPlan } from './embed-reuse.ts';
 import { DEFAULT_FULL_DETECT_EVERY, needsFullPass } from './detect-schedule.ts';
 
 
@@ -61,8 +62,10 @@ export interface LivenessPort {
 /** What one processed frame cost; CPU is the whole process's (all threads) over the stage. */
 export interface FrameStats {
   faces: number;
-  /** Faces embedded this frame (the others reused their decided track's embedding). */
+  /** Faces fully embedded this frame. */
   embedded: number;
+  /** Decided tracks' faces given only the tracking embedding (the others reused their track's). */
+  checked: number;
   /** Detection ran on the whole frame (else only around the live tracks). */
   fullPass: boolean;
   detectMs: number;
@@ -106,6 +109,11 @@ export interface LoopPorts {
   detectAround?(frame: Frame, boxes: readonly Box[]): Promise<DetectedFace[]>;
   /** Aligns, embeds and measures the quality of the given faces (the pipeline's analyze() half). */
   embed(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]>;
+  /**
+   * The pipeline's cheaper tracking embedding (a fused embedder's first part), when it has one:
+   * decided tracks are then followed with it instead of the full embedding.
+   */
+  tracking?: TrackingEmbedding;
   match(embedding: Float32Array): Promise<MatchOutcome> | MatchOutcome;
   /** Stores (durably) and publishes a decision; returns its unique id. */
   publish(decision: DecisionRecord): Promise<string> | string;
@@ -150,9 +158,14 @@ export interface LoopOptions {
   fullDetectEvery?: number;
 }
 
-/** What one frame says about one face: its embedding always, a vote only if the face was usable. */
+/**
+ * What one frame says about one face: the embedding the tracker's same-person veto compares
+ * (`tracking`) always; the full embedding unless only the tracking one was made (a decided
+ * track's face); a vote only if the face was fully embedded and usable.
+ */
 interface Observation {
-  embedding: Float32Array;
+  embedding: Float32Array | null;
+  tracking: Float32Array;
   vote: (GateVote & { outcome: MatchOutcome }) | null;
   /** Where and when `embedding` was computed (earlier than this frame when reused). */
   embedded: EmbeddedAt;
@@ -167,6 +180,11 @@ function cpuMsSince(from: NodeJS.CpuUsage): number {
 
 /** Two images of one person are rarely this far apart; two people rarely closer (unit vectors). */
 const SAME_PERSON_MAX_DISTANCE = 1.1;
+
+/** The tracker's veto: may these two tracking embeddings be one person? */
+function samePerson(a: Float32Array, b: Float32Array): boolean {
+  return euclideanDistance(a, b) <= SAME_PERSON_MAX_DISTANCE;
+}
 
 /** Unit mean of embeddings with weights (face size): the track's pooled template. */
 export function weightedUnitMean(embeddings: readonly Float32Array[], weights: readonly number[]): Float32Array {
@@ -217,7 +235,7 @@ export class FrameLoop {
     }
     this.#tracker = new Tracker<Observation>({
       minIou: TRACK_MIN_IOU, maxMissedFrames: 5, window: opts.window,
-      same: (a, b) => a.embedding.length !== b.embedding.length || euclideanDistance(a.embedding, b.embedding) <= SAME_PERSON_MAX_DISTANCE,
+      same: (a, b) => samePerson(a.tracking, b.tracking),
     });
     this.#cooldown = new Cooldown(opts.cooldownSec * 1000);
   }
@@ -284,7 +302,9 @@ export class FrameLoop {
     const t0 = performance.now();
     let detected: DetectedFace[];
     let analyzed: AnalyzedFace[] = [];
-    let reuse: number[];
+    /** Faces given only the tracking embedding (by index in `detected`). */
+    const checked = new Map<number, Float32Array>();
+    let plan: EmbeddingPlan[];
     let active: readonly Track<Observation>[];
     let t1: number, t2: number, detectCpuMs: number;
     let fullPass = true;
@@ -302,10 +322,19 @@ export class FrameLoop {
       }
       t1 = performance.now();
       detectCpuMs = cpuMsSince(cpu0);
-      reuse = planEmbeddingReuse(active.map((t) => ({ box: t.box, decided: t.decided, embedded: t.last.embedded })), detected.map((f) => f.box), frameNo,
+      plan = planEmbeddingReuse(active.map((t) => ({ box: t.box, decided: t.decided, embedded: t.last.embedded })), detected.map((f) => f.box), frameNo,
         { every: this.#reembedEvery, trackMinIou: TRACK_MIN_IOU, minEmbeddedIou: MIN_EMBEDDED_IOU });
-      const fresh = detected.filter((_, i) => reuse[i] < 0);
-      if (fresh.length) analyzed = await this.ports.embed(frame, fresh);
+      // Without a tracking embedding, a decided track's face is checked with the full one.
+      const tracking = this.ports.tracking;
+      const checks = tracking ? plan.flatMap((p, i) => (p.kind === 'check' ? [{ i, track: active[p.track] }] : [])) : [];
+      const vectors = checks.length ? await tracking!.embed(frame, checks.map((x) => detected[x.i])) : [];
+      checks.forEach((x, j) => {
+        // Someone else now (the veto will give them a track of their own): embedded fully at once,
+        // so a newcomer votes on this frame as without the tracking embedding.
+        if (samePerson(x.track.last.tracking, vectors[j])) checked.set(x.i, vectors[j]);
+      });
+      const full = detected.filter((_, i) => plan[i].kind !== 'reuse' && !checked.has(i));
+      if (full.length) analyzed = await this.ports.embed(frame, full);
       t2 = performance.now();
     } catch (e) {
       this.#lostTrack = true; // search the whole frame next time
@@ -315,25 +344,34 @@ export class FrameLoop {
     }
     const embedCpuMs = cpuMsSince(cpu0) - detectCpuMs;
     metrics.stageMs.observe({ stage: 'detect' }, t1 - t0);
-    if (analyzed.length) metrics.stageMs.observe({ stage: 'embed' }, t2 - t1);
+    if (analyzed.length || checked.size) metrics.stageMs.observe({ stage: 'embed' }, t2 - t1);
     const items: { box: Box; observation: Observation }[] = [];
+    const trackingOf = (e: Float32Array) => (this.ports.tracking ? this.ports.tracking.of(e) : e);
     let k = 0;
     for (let i = 0; i < detected.length; i++) {
-      if (reuse[i] >= 0) {
-        const { embedding, embedded } = active[reuse[i]].last;
-        items.push({ box: detected[i].box, observation: { embedding, vote: null, embedded } });
+      const p = plan[i];
+      if (p.kind === 'reuse') {
+        const { embedding, tracking, embedded } = active[p.track].last;
+        items.push({ box: detected[i].box, observation: { embedding, tracking, vote: null, embedded } });
+        continue;
+      }
+      const check = checked.get(i);
+      if (check) {
+        const box = detected[i].box;
+        items.push({ box, observation: { embedding: null, tracking: check, vote: null, embedded: { box, frame: frameNo } } });
         continue;
       }
       const face = analyzed[k++];
       const embedded = { box: face.box, frame: frameNo };
+      const tracking = trackingOf(face.embedding);
       if (!this.#usable(face)) {
-        items.push({ box: face.box, observation: { embedding: face.embedding, vote: null, embedded } });
+        items.push({ box: face.box, observation: { embedding: face.embedding, tracking, vote: null, embedded } });
         continue;
       }
       const outcome = await this.ports.match(face.embedding);
       const identity = outcome.decision === 'unknown' ? null : outcome.identity ?? null;
       const vote = { identity, distance: outcome.d1, weight: face.quality.interEyePx, refused: outcome.decision === 'deny', outcome };
-      items.push({ box: face.box, observation: { embedding: face.embedding, vote, embedded } });
+      items.push({ box: face.box, observation: { embedding: face.embedding, tracking, vote, embedded } });
     }
     metrics.stageMs.observe({ stage: 'match' }, performance.now() - t2);
     const tracks = this.#tracker.update(items);
@@ -350,8 +388,9 @@ export class FrameLoop {
         if (votes.length < this.opts.votes) continue;
         // One decision on the pooled evidence: a stranger's frames are correlated, so counting
         // them as separate votes buys little; their mean is a cleaner template of the face.
-        const usable = track.observations.filter((o) => o.vote);
-        const outcome = await this.ports.match(weightedUnitMean(usable.map((o) => o.embedding), usable.map((o) => o.vote!.weight)));
+        // A vote is only ever made on a full embedding.
+        const usable = track.observations.flatMap((o) => (o.vote && o.embedding ? [{ embedding: o.embedding, weight: o.vote.weight }] : []));
+        const outcome = await this.ports.match(weightedUnitMean(usable.map((o) => o.embedding), usable.map((o) => o.weight)));
         const pooled = { identity: outcome.decision === 'unknown' ? null : outcome.identity ?? null, distance: outcome.d1, weight: 1, refused: outcome.decision === 'deny', outcome };
         a = judgeTrack([pooled], this.#liveness.get(track) ?? [], { votes: 1, window: 1, liveness: this.opts.liveness });
         if (a.kind !== 'wait') a = { ...a, frames: usable.length };
@@ -391,7 +430,7 @@ export class FrameLoop {
     metrics.frameDone(this.lastFrameAt);
     metrics.stageMs.observe({ stage: 'frame' }, this.lastFrameAt - capturedAt);
     this.ports.onFrameDone?.(this.lastFrameAt - capturedAt, detected.length, {
-      faces: detected.length, embedded: analyzed.length, fullPass, detectMs: t1 - t0, embedMs: t2 - t1, detectCpuMs, embedCpuMs, cpuMs: cpuMsSince(cpu0),
+      faces: detected.length, embedded: analyzed.length, checked: checked.size, fullPass, detectMs: t1 - t0, embedMs: t2 - t1, detectCpuMs, embedCpuMs, cpuMs: cpuMsSince(cpu0),
     });
   }
 

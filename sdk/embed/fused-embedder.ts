@@ -1,4 +1,4 @@
-import { fuseEmbeddings, FUSIONS } from './fusion.ts';
+import { firstPartOf, fuseEmbeddings, FUSIONS } from './fusion.ts';
 import { OnnxEmbedder, type EmbedderOptions, type EmbeddedFace } from './onnx-embedder.ts';
 import { FaceGateError } from '../errors.ts';
 import { resolvePrecision, type ModelPack } from '../runtime/pack.ts';
@@ -48,6 +48,23 @@ export class FusedEmbedder implements Embedder {
     const a = await this.#a.embedFaces(frame, faces);
     const b = await this.#b.embed(frame, faces);
     return a.map((f, i) => ({ ...f, embedding: fuseEmbeddings(f.embedding, b[i], this.#weightA) }));
+  }
+
+  /**
+   * The first part alone (MobileFaceNet in the device default: a quarter of the fused cost). Enough
+   * to tell whether a tracked face is still the same person; never a match.
+   */
+  async embedFirstPart(frame: Frame, faces: readonly Landmarks5[]): Promise<Float32Array[]> {
+    return this.#a.embed(frame, faces);
+  }
+
+  /** What embedFirstPart() gives, taken out of a fused embedding (no model run). */
+  firstPartOf(fused: Float32Array): Float32Array {
+    return firstPartOf(fused, this.#a.dim, this.#weightA);
+  }
+
+  get firstPartDim(): number {
+    return this.#a.dim;
   }
 
   async release(): Promise<void> {

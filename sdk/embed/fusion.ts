@@ -34,3 +34,16 @@ export const FUSIONS: Readonly<Record<string, FusionSpec>> = {
   // fr-feature-512 int8 costs the fusion 0.22 pp of 1:1 accuracy; MobileFaceNet int8 costs none.
   'fusion-mfn192-fr512': { parts: ['mobilefacenet-192', 'fr-feature-512'], weightA: 0.5, fp32Parts: ['fr-feature-512'] },
 };
+
+/**
+ * The first part's unit embedding inside a fused one: its first `dimA` values over √w (exact,
+ * since the fused vector is [√w·a, √(1-w)·b]). No model run.
+ */
+export function firstPartOf(fused: Float32Array, dimA: number, weightA: number): Float32Array {
+  if (!(weightA > 0 && weightA < 1)) throw new FaceGateError('FG_INPUT_INVALID', `fusion weight must be in (0, 1), got ${weightA}`);
+  if (!(dimA > 0 && dimA < fused.length)) throw new FaceGateError('FG_INPUT_INVALID', `first part of ${dimA} values does not fit a ${fused.length}-d fused embedding`);
+  const s = 1 / Math.sqrt(weightA);
+  const out = new Float32Array(dimA);
+  for (let i = 0; i < dimA; i++) out[i] = fused[i] * s;
+  return out;
+}

@@ -73,7 +73,21 @@ export interface Pipeline {
    * only the faces that need it.
    */
   embedFaces(frame: Frame, faces: readonly DetectedFace[]): Promise<AnalyzedFace[]>;
+  /** Present for a fused embedder: its cheaper first part, for following a face (TrackingEmbedding). */
+  tracking?: TrackingEmbedding;
   release(): Promise<void>;
+}
+
+/**
+ * A cheaper embedding that tells whether a tracked face is still the same person (a fused
+ * embedder's first part). It never decides a match: a video loop can use it on faces it has
+ * already decided, and the full embedding where a decision is still to come.
+ */
+export interface TrackingEmbedding {
+  readonly dim: number;
+  embed(frame: Frame, faces: readonly DetectedFace[]): Promise<Float32Array[]>;
+  /** The same embedding taken out of a full one from `embedFaces` (no model run). */
+  of(embedding: Float32Array): Float32Array;
 }
 
 /** Detector + embedder from the model pack; default MTCNN + MobileFaceNet-192. */
@@ -119,6 +133,7 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
     detect,
     embedFaces,
     ...(det.detectAround ? { detectAround: det.detectAround } : {}),
+    ...(embedder instanceof FusedEmbedder ? { tracking: trackingOf(embedder) } : {}),
 
     async analyze(input, opts = {}) {
       const d = await detect(input);
@@ -160,5 +175,13 @@ export async function createPipeline(config: PipelineConfig = {}): Promise<Pipel
     async release() {
       await Promise.all([det.detector.release(), det.releaseExtras(), embedder.release()]);
     },
+  };
+}
+
+function trackingOf(embedder: FusedEmbedder): TrackingEmbedding {
+  return {
+    dim: embedder.firstPartDim,
+    embed: (frame, faces) => embedder.embedFirstPart(frame, faces.map((f) => f.landmarks5)),
+    of: (embedding) => embedder.firstPartOf(embedding),
   };
 }

@@ -92,6 +92,7 @@ const result = {
   load_avg: loadavg().map((x) => round(x, 2)), seconds: round(elapsed, 1), frames: latencies.length, fps: round(frames / elapsed, 2), dropped,
   faces_per_frame: round(stats.reduce((n, s) => n + s.faces, 0) / Math.max(1, stats.length), 2),
   embedded_per_frame: round(stats.reduce((n, s) => n + s.embedded, 0) / Math.max(1, stats.length), 2),
+  checked_per_frame: round(stats.reduce((n, s) => n + s.checked, 0) / Math.max(1, stats.length), 2),
   latency_p50_ms: round(quantile(sorted, 0.5), 1), latency_p99_ms: round(quantile(sorted, 0.99), 1),
   cpu_percent: round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100, 1),
   cpu_ms_per_frame: round((cpu.user + cpu.system) / 1000 / Math.max(1, frames), 1),

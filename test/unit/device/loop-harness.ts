@@ -26,6 +26,8 @@ export interface HarnessOptions {
   noLiveness?: boolean;
   /** Offer a detectAround port (it returns the frame's scripted faces, as detect does). */
   around?: boolean;
+  /** Offer a tracking embedding (a fused embedder's cheaper part); counted in `checked`. */
+  tracking?: boolean;
 }
 
 export const LOOP_DEFAULTS: LoopOptions = { modelId: 'm', threshold: 1, votes: 2, window: 3, minInterEyePx: 30, minBlur: 10, cooldownSec: 60, liveness: { threshold: 0.01, minFrames: 3, window: 5 } };
@@ -36,6 +38,13 @@ export function unusedPorts(): Pick<LoopPorts, 'detect' | 'embed' | 'match' | 'p
     detect: async () => { throw new Error('unused'); }, embed: async () => { throw new Error('unused'); },
     match: () => ({ decision: 'unknown', d1: 1 }), publish: () => '', door: { kind: 't', pulse: async () => {}, close: async () => {} }, event: () => {},
   };
+}
+
+/** The same person keeps one embedding: a one-hot at their slot. */
+function oneHot(who: string | null): Float32Array {
+  const e = new Float32Array(4);
+  e[who === null ? 3 : who.charCodeAt(0) % 3] = 1;
+  return e;
 }
 
 export function harness(opts: Partial<LoopOptions> = {}, h: HarnessOptions = {}) {
@@ -51,6 +60,7 @@ export function harness(opts: Partial<LoopOptions> = {}, h: HarnessOptions = {})
   const stats: FrameStats[] = [];
   let scored = 0;
   let embedded = 0;
+  let checked = 0;
   let done: (() => void) | undefined;
   /** Which detection each frame got, and the boxes the around passes were given. */
   const passes: ('full' | 'around')[] = [];
@@ -68,12 +78,17 @@ export function harness(opts: Partial<LoopOptions> = {}, h: HarnessOptions = {})
     embed: async (_frame, faces): Promise<AnalyzedFace[]> => faces.map((f) => {
       const s = shownOf.get(f)!;
       embedded++;
-      const embedding = new Float32Array(4);
-      embedding[s.who === null ? 3 : s.who.charCodeAt(0) % 3] = 1; // the same person keeps one embedding
+      const embedding = oneHot(s.who);
       whoOf.set(embedding, s.who);
       whoAt.set(s.who === null ? 3 : s.who.charCodeAt(0) % 3, s.who);
       return { ...f, quality: { sizePx: 150, interEyePx: s.eye ?? 60, blur: 100 }, embedding };
     }),
+    // The tracking part of a scripted embedding is the same one-hot, as a new vector (never matched).
+    tracking: h.tracking ? {
+      dim: 4,
+      of: (e) => Float32Array.from(e),
+      embed: async (_frame, faces) => faces.map((f) => { checked++; return oneHot(shownOf.get(f)!.who); }),
+    } : undefined,
     match: (e: Float32Array): MatchOutcome => {
       const who = whoOf.has(e) ? whoOf.get(e)! : whoAt.get(e.indexOf(Math.max(...e))) ?? null;
       return who === null ? { decision: 'unknown', d1: 1.3 } : who.endsWith('!') ? { decision: 'deny', identity: who, d1: 0.5, reason: 'disabled' } : { decision: 'grant', identity: who, d1: 0.5 };
@@ -96,6 +111,7 @@ export function harness(opts: Partial<LoopOptions> = {}, h: HarnessOptions = {})
     metrics, published, pulses, stats, passes, hints,
     get scored() { return scored; },
     get embedded() { return embedded; },
+    get checked() { return checked; },
     /** Shows one frame and waits until the loop has processed it. */
     async show(...faces: Shown[]): Promise<void> {
       scenes.push(faces);

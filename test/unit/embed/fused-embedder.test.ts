@@ -53,3 +53,24 @@ test('fusion at int8: MobileFaceNet int8, fr-feature-512 kept fp32 (its int8 bui
     await Promise.all([fused.release(), a.release(), b.release(), bInt8.release()]);
   }
 });
+
+test('the fused pipeline\'s tracking embedding is its MobileFaceNet part, run alone or taken out of the fused one', { skip }, async () => {
+  const [photo] = await demoPhotos();
+  const fused = await createPipeline({ embedder: 'fusion-mfn192-fr512' });
+  const a = await createPipeline({ embedder: 'mobilefacenet-192' });
+  try {
+    assert.equal(a.tracking, undefined, 'a single embedder has no cheaper part');
+    const tracking = fused.tracking!;
+    assert.equal(tracking.dim, 192);
+    const d = await fused.detect(photo);
+    const [full] = await fused.embedFaces(d.frame, d.faces.slice(0, 1));
+    const [alone] = await tracking.embed(d.frame, d.faces.slice(0, 1));
+    const [mfn] = await a.embedFaces(d.frame, d.faces.slice(0, 1));
+    const taken = tracking.of(full.embedding);
+    let maxDiff = 0;
+    for (let i = 0; i < 192; i++) maxDiff = Math.max(maxDiff, Math.abs(alone[i] - mfn.embedding[i]), Math.abs(taken[i] - mfn.embedding[i]));
+    assert.ok(maxDiff < 1e-5, `max difference ${maxDiff}`);
+  } finally {
+    await Promise.all([fused.release(), a.release()]);
+  }
+});
