@@ -160,7 +160,7 @@ export function hnswRebuildReason(size: number, built: HnswBuild, explicit: Expl
   return null;
 }
 
-/** Checks a caller's table: bands from 0 ascending, beams positive, every band's M has points. */
+/** Checks a caller's table: bands from 0 ascending, beams positive, each M's points ascending by size. */
 export function checkHnswSizeTable(table: HnswSizeTable): HnswSizeTable {
   const bad = (why: string) => new FaceGateError('FG_CONFIG_INVALID', `HNSW size table: ${why}`);
   if (table.bands.length === 0 || table.bands[0].from !== 0) throw bad('the first band must start at 0');
