@@ -6,6 +6,8 @@
  * - the beams come from the points measured with the graph's own M, interpolated linearly in
  *   log(size) between them, and follow the size as the gallery grows or shrinks.
  * Explicit values (Gallery.open's `hnsw` option) win field by field over the automatic choice.
+ * Dimension is not an input: at 100k the 704-d fused embedder (graph over its 256-d subspace)
+ * reached recall@1 1.000 with the same beams as MobileFaceNet-192 (64-d subspace).
  */
 import { FaceGateError } from '../errors.ts';
 import type { HnswParams } from './hnsw-index.ts';
