@@ -53,6 +53,10 @@ export type { GalleryOptions, SearchOptions, EnrollOptions, EnrollResult, Embedd
 export type { IdentityInput, TemplateInput, GalleryChanges, ApplyResult, IndexState } from './gallery/gallery-types.ts';
 /** HNSW index parameters. */
 export type { HnswParams } from './gallery/hnsw-index.ts';
+/** HNSW parameters by gallery size: the measured table a gallery uses unless given its own (GalleryOptions.hnswSizes). */
+export { HNSW_SIZE_TABLE, hnswParamsForSize } from './gallery/hnsw-by-size.ts';
+/** The size table's shape: build bands and measured beam points. */
+export type { HnswSizeTable, HnswBand, HnswBeamPoint } from './gallery/hnsw-by-size.ts';
 /** Searches a gallery for one embedding and decides grant / deny / unknown. */
 export { identifyEmbedding } from './gallery/identify.ts';
 /** Options of identifyEmbedding. */

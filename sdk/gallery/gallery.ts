@@ -38,7 +38,8 @@ import { BulkChange } from './bulk-change.ts';
 import type { GalleryContext } from './gallery-context.ts';
 import { badInput, checkIdentityId, checkVersion, GalleryInput } from './gallery-input.ts';
 import type { ApplyResult, Candidate, EmbeddingInput, EnrollOptions, EnrollResult, GalleryChanges, GalleryStats, IdentityInfo, IdentityInput, TemplateInfo } from './gallery-types.ts';
-import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.ts';
+import type { HnswParams } from './hnsw-index.ts';
+import { checkHnswSizeTable, HNSW_SIZE_TABLE, type HnswSizeTable } from './hnsw-by-size.ts';
 import { isGraphIndex, ProjectedIndex } from './projected-index.ts';
 import { IndexUpkeep } from './index-upkeep.ts';
 import type { LiveIndex } from './live-index.ts';
@@ -78,7 +79,15 @@ export interface GalleryOptions {
   /** Index each identity's centre (mean of its templates) as an extra template. Stored; default true. */
   centres?: boolean;
   exactBelow?: number;
+  /**
+   * HNSW parameters. Each field given here is used as is; the others follow the gallery's size
+   * (`hnswSizes`): M and efConstruction by size band when a graph is built (a band that needs a
+   * larger M rebuilds the graph in a worker, logged once), ef and efFirst on the live graph as it
+   * grows. A file built with another explicit M or efConstruction is rebuilt on open.
+   */
   hnsw?: Partial<HnswParams>;
+  /** The measured size table the automatic HNSW parameters come from (HNSW_SIZE_TABLE). */
+  hnswSizes?: HnswSizeTable;
   inlineAddLimit?: number;
   /** Async changes of at least this many templates run in the bulk worker (DEFAULT_BULK_MIN). */
   bulkMin?: number;
@@ -119,7 +128,6 @@ export class Gallery {
   readonly dim: number;
   readonly #store: GalleryStore;
   #meta: GalleryMeta;
-  readonly #params: HnswParams;
   readonly #exactBelow: number;
   readonly #autoRefresh: boolean;
   readonly #log: Logger;
@@ -145,7 +153,6 @@ export class Gallery {
     this.#meta = meta;
     this.modelId = meta.modelId;
     this.dim = meta.dim;
-    this.#params = { ...DEFAULT_HNSW_PARAMS, ...opts.hnsw };
     this.#exactBelow = opts.exactBelow ?? DEFAULT_EXACT_BELOW;
     this.#autoRefresh = opts.autoRefresh ?? true;
     this.#log = opts.logger ?? silentLogger;
@@ -163,7 +170,9 @@ export class Gallery {
     this.#input = new GalleryInput(this.modelId, this.dim, (v) => store.digest(v));
     const cx: GalleryContext = { dir, dbPath: join(dir, GALLERY_DB), modelId: this.modelId, dim: this.dim, store, log: this.#log, key, useWorker: opts.worker ?? true,
       closed: () => this.#closed, failed: () => this.#failure !== null };
-    this.#upkeep = new IndexUpkeep({ ...cx, params: this.#params, exactBelow: this.#exactBelow, inlineAddLimit: opts.inlineAddLimit ?? DEFAULT_INLINE_ADD_LIMIT, seal,
+    // explicit fields only: an absent one (or one set to undefined) follows the size
+    const hnsw = Object.fromEntries(Object.entries(opts.hnsw ?? {}).filter(([, v]) => v !== undefined)) as Partial<HnswParams>;
+    this.#upkeep = new IndexUpkeep({ ...cx, hnsw, hnswSizes: checkHnswSizeTable(opts.hnswSizes ?? HNSW_SIZE_TABLE), exactBelow: this.#exactBelow, inlineAddLimit: opts.inlineAddLimit ?? DEFAULT_INLINE_ADD_LIMIT, seal,
       meta: () => this.#meta, owner: () => this.#owner, bulk: () => this.#bulkChange.running });
     this.#bulkChange = new BulkChange({ ...cx, bulkMin: opts.bulkMin ?? DEFAULT_BULK_MIN, index: this.#upkeep,
       records: () => ({ identities: this.#identities, owner: this.#owner, centreLabels: this.#centreLabels, meta: this.#meta }),
@@ -280,6 +289,7 @@ export class Gallery {
     const index = this.#upkeep.index;
     const base = index?.base;
     const centres = this.#centreLabels.size;
+    const params = this.#upkeep.params;
     return {
       identities: this.#identities.size,
       templates: this.#owner.size - (this.#meta.centres ? centres : 0),
@@ -296,10 +306,10 @@ export class Gallery {
         building: this.#upkeep.building,
         lastBuildError: this.#upkeep.lastBuildError?.message ?? null,
         fileGeneration: this.#upkeep.fileGeneration,
-        m: this.#params.m,
-        efConstruction: this.#params.efConstruction,
-        ef: base && isGraphIndex(base) ? base.ef : this.#params.ef,
-        efFirst: this.#params.efFirst ?? null,
+        m: params.m,
+        efConstruction: params.efConstruction,
+        ef: base && isGraphIndex(base) ? base.ef : params.ef,
+        efFirst: params.efFirst ?? null,
         projectedDim: base instanceof ProjectedIndex ? base.projection.rank : null,
         exactBelow: this.#exactBelow,
         centres: this.#meta.centres,
@@ -327,7 +337,7 @@ export class Gallery {
     if (t === undefined || index.base.kind !== 'hnsw') return this.#nearestIdentities(index, q, k, undefined);
     // Narrow beam first; only an answer with nobody within the threshold (which a graph miss
     // would produce, costing a false reject) pays for the wide one.
-    const first = this.#nearestIdentities(index, q, k, this.#params.efFirst);
+    const first = this.#nearestIdentities(index, q, k, this.#upkeep.efFirst);
     if (first.length > 0 && first[0].distance <= t) return first;
     return this.#nearestIdentities(index, q, k, undefined);
   }

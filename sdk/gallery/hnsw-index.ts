@@ -84,6 +84,7 @@ function noise(dim: number): number[] {
  *   on the 2,000 probes: the misses are near-ties in crowded neighbourhoods, where a stranger
  *   lies within the threshold too.
  * M=32 costs 1.6x the build time of M=16 (179 vs 115 CPU-s at 100k, projected) and 27% more file.
+ * The default for an index made directly; a Gallery picks its parameters by size (hnsw-by-size.ts).
  */
 export const DEFAULT_HNSW_PARAMS: HnswParams = { m: 32, efConstruction: 200, ef: 128, efFirst: 64, seed: 100, project: true };
 

@@ -114,11 +114,18 @@ export async function removeSidecar(dir: string): Promise<void> {
   await unlink(join(dir, SIDECAR)).catch(() => undefined);
 }
 
-export function sidecarMatches(s: Sidecar, want: { galleryId: string; modelId: string; dim: number; params: HnswParams; centres: boolean; generation: number; sealed: string | null }): string | null {
+/**
+ * Why the sidecar's file cannot serve this gallery, or null. `explicit`: build parameters the
+ * caller set (a file built otherwise is rebuilt); automatic ones are judged by the caller, which
+ * may load a file built for a smaller gallery and rebuild it in the background.
+ */
+export function sidecarMatches(s: Sidecar, want: { galleryId: string; modelId: string; dim: number; explicit: Partial<HnswParams>; centres: boolean; generation: number; sealed: string | null }): string | null {
   if (s.galleryId !== want.galleryId) return 'index belongs to another gallery';
   if ((s.sealed ?? null) !== want.sealed) return want.sealed === null ? 'index file is sealed but the gallery is plain' : 'index file is not sealed under the gallery key';
   if (s.modelId !== want.modelId || s.dim !== want.dim) return 'index built for another model';
-  if (s.m !== want.params.m || s.efConstruction !== want.params.efConstruction) return 'index built with other HNSW parameters';
+  if (!(Number.isInteger(s.m) && s.m >= 2 && Number.isInteger(s.efConstruction) && s.efConstruction >= 1)) return 'index sidecar has no valid HNSW parameters';
+  const { m, efConstruction } = want.explicit;
+  if ((m !== undefined && s.m !== m) || (efConstruction !== undefined && s.efConstruction !== efConstruction)) return 'index built with other HNSW parameters';
   if (s.generation > want.generation) return `index generation ${s.generation} is ahead of the database (${want.generation})`;
   return null;
 }

@@ -13,6 +13,7 @@ import { ExactIndex } from './exact-index.ts';
 import type { GalleryContext } from './gallery-context.ts';
 import type { IndexState } from './gallery-types.ts';
 import type { HnswParams } from './hnsw-index.ts';
+import { hnswBuildParams, hnswRebuildReason, hnswServingBeams, HNSW_FIXED_DEFAULTS, type ExplicitHnsw, type HnswBeams, type HnswSizeTable } from './hnsw-by-size.ts';
 import { isGraphIndex, type GraphIndex } from './projected-index.ts';
 import { decodeProjection } from './projection.ts';
 import { commitIndexFile, newIndexFileName, readSidecar, removeIndexFiles, removeSidecar, sha256File, sidecarMatches, writeSidecar, SIDECAR_FORMAT, type Sidecar } from './index-file.ts';
@@ -24,7 +25,9 @@ import type { VectorIndex } from './vector-index.ts';
 
 /** What the index upkeep needs of the gallery it serves. */
 export interface IndexUpkeepContext extends GalleryContext {
-  readonly params: HnswParams;
+  /** HNSW parameters the caller set; the others follow the gallery's size (hnsw-by-size.ts). */
+  readonly hnsw: ExplicitHnsw;
+  readonly hnswSizes: HnswSizeTable;
   readonly exactBelow: number;
   readonly inlineAddLimit: number;
   /** How the index file is sealed (encrypted gallery with a RAM directory), else null. */
@@ -75,6 +78,9 @@ export class IndexUpkeep {
   #adopting: Promise<void> | null = null;
   /** Changes committed while a built index is being reconciled (see #adoptBuild). */
   #journal: Journal | null = null;
+  /** The graph whose rebuild for a larger size band was logged (logged once per graph). */
+  #rebuildLoggedFor: GraphIndex | null = null;
+  #beams: { size: number; m: number; beams: HnswBeams } | null = null;
 
   constructor(cx: IndexUpkeepContext) {
     this.#cx = cx;
@@ -112,6 +118,22 @@ export class IndexUpkeep {
     return this.#writing;
   }
 
+  /**
+   * The HNSW parameters in effect: the serving graph's M and efConstruction (what a build would
+   * use, while the index is exact) and the beams for the current size.
+   */
+  get params(): HnswParams {
+    const base = this.#index?.base;
+    if (base && isGraphIndex(base)) return { ...base.params, ...this.#beamsFor(base) };
+    return this.#buildParams();
+  }
+
+  /** The narrow beam a threshold search tries first (hnsw-by-size.ts, or the caller's efFirst). */
+  get efFirst(): number | undefined {
+    const base = this.#index?.base;
+    return base && isGraphIndex(base) ? this.#beamsFor(base).efFirst : undefined;
+  }
+
   async load(): Promise<void> {
     const { dir, log } = this.#cx;
     if (this.#cx.owner().size < this.#cx.exactBelow) {
@@ -120,7 +142,10 @@ export class IndexUpkeep {
       return;
     }
     const problem = await this.#tryLoadFile();
-    if (problem === null) return;
+    if (problem === null) {
+      this.#fitGraphToSize(); // a file built for a smaller gallery serves while its successor builds
+      return;
+    }
     log.warn('gallery index file unusable, rebuilding from the database', { dir, reason: problem });
     // Until the build lands, search exactly (correct, slower) rather than not at all.
     this.#index = new LiveIndex(this.#exactFromStore());
@@ -218,8 +243,57 @@ export class IndexUpkeep {
     }
     if (index.overlay.size > 0 && !index.frozen) {
       if (index.overlay.size <= inlineAddLimit) index.drainOverlay();
-      else this.startBuild();
+      else {
+        this.startBuild();
+        return;
+      }
     }
+    this.#fitGraphToSize();
+  }
+
+  /**
+   * The graph's beams follow the gallery's size; a size band that needs a larger M (or another
+   * explicit build) starts a background rebuild, logged once per graph. Searches keep using the
+   * current graph, at the beams for its own M, until the new one is adopted.
+   */
+  #fitGraphToSize(): void {
+    const index = this.#index;
+    if (!index || !isGraphIndex(index.base)) return;
+    const base = index.base;
+    const beams = this.#beamsFor(base);
+    if (base.ef !== beams.ef) base.ef = beams.ef; // hnswlib's setEf: a plain field, safe during a write
+    if (this.#build) return; // its result is checked when adopted (afterChange runs again)
+    const reason = hnswRebuildReason(index.size, base.params, this.#cx.hnsw, this.#cx.hnswSizes);
+    if (reason === null) return;
+    if (this.#rebuildLoggedFor !== base) {
+      this.#rebuildLoggedFor = base;
+      const next = this.#buildParams();
+      this.#cx.log.info('gallery HNSW graph rebuilding for its size', { dir: this.#cx.dir, reason, templates: index.size, m: next.m, efConstruction: next.efConstruction });
+    }
+    this.startBuild();
+  }
+
+  #beamsFor(base: GraphIndex): HnswBeams {
+    // asked on every threshold search: recomputed only when the size or the graph's M changed
+    const size = this.#index?.size ?? 0;
+    const c = this.#beams;
+    if (c && c.size === size && c.m === base.params.m) return c.beams;
+    const beams = hnswServingBeams(size, base.params.m, this.#cx.hnsw, this.#cx.hnswSizes);
+    this.#beams = { size, m: base.params.m, beams };
+    return beams;
+  }
+
+  /** What a build started now would use: by the committed size, M never below the serving graph's. */
+  #buildParams(): HnswParams {
+    const base = this.#index?.base;
+    const current = base && isGraphIndex(base) ? base.params : null;
+    return hnswBuildParams(this.#cx.owner().size, this.#cx.hnsw, current, this.#cx.hnswSizes);
+  }
+
+  /** Parameters to load a file built with `built` (from its sidecar) under, beams for the current size. */
+  #loadParams(built: { m: number; efConstruction: number }): HnswParams {
+    const size = this.#cx.owner().size;
+    return { ...HNSW_FIXED_DEFAULTS, ...this.#cx.hnsw, m: built.m, efConstruction: built.efConstruction, ...hnswServingBeams(size, built.m, this.#cx.hnsw, this.#cx.hnswSizes) };
   }
 
   startBuild(): void {
@@ -227,7 +301,8 @@ export class IndexUpkeep {
       this.#buildAgain = true;
       return;
     }
-    const { dir, dim, params, seal: sealed, key, log } = this.#cx;
+    const { dir, dim, seal: sealed, key, log } = this.#cx;
+    const params = this.#buildParams();
     const seal = sealed && key ? { key: key.exportBytes(), galleryId: this.#cx.meta().galleryId, ramDir: sealed.ramDir } : undefined;
     const req = { dbPath: this.#cx.dbPath, dir, dim, params, centres: this.#cx.meta().centres, seal };
     this.#build = (async () => {
@@ -237,7 +312,7 @@ export class IndexUpkeep {
         // A bulk change under way swaps the state first; the build is then checked for staleness.
         for (let bulk = this.#cx.bulk(); bulk; bulk = this.#cx.bulk()) await bulk;
         if (this.#cx.closed()) return;
-        const adopting = this.#adoptBuild(result);
+        const adopting = this.#adoptBuild(result, params);
         this.#adopting = adopting;
         try {
           await adopting;
@@ -255,9 +330,12 @@ export class IndexUpkeep {
       }
     })().finally(() => {
       this.#build = null;
-      if (this.#buildAgain && !this.#cx.closed() && !this.#cx.failed()) {
+      if (this.#cx.closed() || this.#cx.failed()) return;
+      if (this.#buildAgain) {
         this.#buildAgain = false;
         this.afterChange();
+      } else if (!this.#buildError && !this.#cx.bulk()) {
+        this.#fitGraphToSize(); // the gallery may have grown into another band meanwhile
       }
     });
   }
@@ -293,13 +371,13 @@ export class IndexUpkeep {
   /** Why the sidecar does not describe an index file this gallery can use, or null. */
   #sidecarProblem(sidecar: Sidecar): string | null {
     const meta = this.#cx.meta();
-    return sidecarMatches(sidecar, { galleryId: meta.galleryId, modelId: this.#cx.modelId, dim: this.#cx.dim, params: this.#cx.params, centres: meta.centres,
+    return sidecarMatches(sidecar, { galleryId: meta.galleryId, modelId: this.#cx.modelId, dim: this.#cx.dim, explicit: this.#cx.hnsw, centres: meta.centres,
       generation: meta.generation, sealed: this.#cx.seal?.cipher.checkValue ?? null });
   }
 
   /** Loads the sidecar's index file; returns why it could not be used, or null on success. */
   async #tryLoadFile(): Promise<string | null> {
-    const { dir, dim, params, seal, inlineAddLimit } = this.#cx;
+    const { dir, dim, seal, inlineAddLimit } = this.#cx;
     const sidecar = await readSidecar(dir);
     if (!sidecar) return 'no index sidecar';
     const mismatch = this.#sidecarProblem(sidecar);
@@ -314,7 +392,7 @@ export class IndexUpkeep {
     if (digest.bytes !== sidecar.bytes || digest.sha256 !== sidecar.sha256) return 'index file does not match its sidecar checksum';
     let loaded: LoadedGraph;
     try {
-      loaded = await loadIndexFile(file, dim, params, this.#cx.owner(), seal, {}, projectionFromSidecar(sidecar, dim, seal));
+      loaded = await loadIndexFile(file, dim, this.#loadParams(sidecar), this.#cx.owner(), seal, {}, projectionFromSidecar(sidecar, dim, seal));
     } catch (e) {
       return errorMessage(e);
     }
@@ -335,8 +413,9 @@ export class IndexUpkeep {
   }
 
   /** Swaps in a freshly built file, catching up with changes committed while it was built. */
-  async #adoptBuild(result: BuildResult): Promise<void> {
-    const { dir, dim, params, seal, store, log, inlineAddLimit } = this.#cx;
+  async #adoptBuild(result: BuildResult, built: HnswParams): Promise<void> {
+    const { dir, dim, seal, store, log, inlineAddLimit } = this.#cx;
+    const params = this.#loadParams(built);
     const t0 = performance.now();
     // The labels are reconciled in time slices (100k of them must not hold the event loop); changes
     // committed meanwhile are journalled and applied to the new index before it is swapped in.
@@ -436,7 +515,8 @@ export class IndexUpkeep {
    * replaced or a newer file is already published (then the file is just dropped).
    */
   #publish(from: GraphIndex, f: IndexFile): Promise<void> {
-    const { dir, modelId, dim, params, seal } = this.#cx;
+    const { dir, modelId, dim, seal } = this.#cx;
+    const { m, efConstruction } = from.params;
     return this.#withFileLock(async () => {
       if (this.#index?.base !== from || (this.#fileGeneration !== null && this.#fileGeneration > f.generation)) {
         await removeIndexFiles(dir, (await readSidecar(dir))?.file ?? null);
@@ -444,7 +524,7 @@ export class IndexUpkeep {
       }
       const meta = this.#cx.meta();
       await writeSidecar(dir, { format: SIDECAR_FORMAT, galleryId: meta.galleryId, generation: f.generation, file: f.file, bytes: f.bytes, sha256: f.sha256,
-        modelId, dim, m: params.m, efConstruction: params.efConstruction, centres: meta.centres, count: f.count,
+        modelId, dim, m, efConstruction, centres: meta.centres, count: f.count,
         ...(seal ? { sealed: seal.cipher.checkValue } : {}), ...projectionForSidecar(from, seal) });
       this.#fileGeneration = f.generation;
       await removeIndexFiles(dir, f.file);
@@ -495,7 +575,7 @@ export class IndexUpkeep {
    * that by label difference, as after a crash). A file that cannot be used is deleted instead.
    */
   #scrubDetachedFile(): void {
-    const { dir, dim, params, seal, log } = this.#cx;
+    const { dir, dim, seal, log } = this.#cx;
     void this.#withFileLock(async () => {
       const sidecar = await readSidecar(dir);
       if (!sidecar) return;
@@ -510,7 +590,7 @@ export class IndexUpkeep {
       if (!digest || digest.sha256 !== sidecar.sha256) return drop('index file missing or not matching its sidecar');
       let loaded: Awaited<ReturnType<typeof loadIndexFile>>;
       try {
-        loaded = await loadIndexFile(path, dim, params, this.#cx.owner(), seal, {}, projectionFromSidecar(sidecar, dim, seal));
+        loaded = await loadIndexFile(path, dim, this.#loadParams(sidecar), this.#cx.owner(), seal, {}, projectionFromSidecar(sidecar, dim, seal));
       } catch (e) {
         return drop(errorMessage(e));
       }

@@ -8,6 +8,8 @@ export type { VectorIndex, Neighbor, IndexKind } from './vector-index.ts';
 export { ExactIndex } from './exact-index.ts';
 export { HnswIndex, DEFAULT_HNSW_PARAMS } from './hnsw-index.ts';
 export type { HnswParams } from './hnsw-index.ts';
+export { HNSW_SIZE_TABLE, hnswParamsForSize, hnswBuildForSize, hnswBeamsForSize } from './hnsw-by-size.ts';
+export type { HnswSizeTable, HnswBand, HnswBeamPoint } from './hnsw-by-size.ts';
 export { buildIndexFile, buildIndexFileInWorker } from './build-index.ts';
 export { toUnitVector, centreOf } from './vectors.ts';
 export { enrolImages, identifyImages } from './image-jobs.ts';

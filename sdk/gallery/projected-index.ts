@@ -44,6 +44,11 @@ export class ProjectedIndex implements VectorIndex {
     return this.inner.size;
   }
 
+  /** What the graph was built with (its M and efConstruction are fixed; ef follows the setter). */
+  get params(): HnswParams {
+    return this.inner.params;
+  }
+
   get ef(): number {
     return this.inner.ef;
   }

@@ -173,7 +173,10 @@ function projectionCheck(): Record<string, unknown> {
  * the embeddings comes from the weights themselves.
  */
 function finalLinearMap(): Record<string, unknown> {
-  const model = onnx.onnx.ModelProto.decode(readFileSync(join(PACK_DIR, `${data.model.split(':')[0]}.onnx`)));
+  const file = join(PACK_DIR, `${data.model.split(':')[0]}.onnx`);
+  // a fused embedder (sdk/embed/fusion.ts) has no single network of its own
+  if (!existsSync(file)) return { skipped: `no ${file}` };
+  const model = onnx.onnx.ModelProto.decode(readFileSync(file));
   const g = model.graph!;
   const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
   const producer = new Map<string, onnx.onnx.INodeProto>();

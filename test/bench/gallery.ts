@@ -7,7 +7,7 @@
  *        [--m 16,32] [--queries 500] [--cutoff] [--no-gallery] [--gallery-only] [--sync-replace]
  *        [--structure isotropic|lfw] [--genuine 0.8] [--project]
  *        [--escalate-ef 384 --escalate-above 0.93] [--ef-construction 200] [--index-cache DIR]
- *        [--json out.json]
+ *        [--dim 192] [--auto [--threshold 0.93]] [--json out.json]
  *
  * Per size (each in its own process, so RSS is the size's own): exact search (the recall
  * reference), raw HNSW bulk insert per M, recall@1 and query p50/p99 per ef, index file write and
@@ -19,6 +19,11 @@
  * Query times are reported as wall and CPU time (see timeQueries).
  * `--index-cache DIR` keeps each built graph (and the exact answers) there, so a 1M graph is
  * built once and later runs only load it and sweep ef.
+ * `--dim 704 --structure lfw --structure-file .cache/lfw-structure-fusion.json`: the device's
+ * fused embedder (the file from test/bench/embedding-structure.ts on its lfw-dev embeddings).
+ * `--auto` builds the graphs the SDK picks for the size (sdk/gallery/hnsw-by-size.ts) and the
+ * fixed M 32 one it replaced, and compares their beams: wide beam alone, and narrow then wide
+ * with the decision threshold (`--threshold`), on the same probes.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,16 +36,18 @@ import { HnswIndex } from '../../sdk/gallery/hnsw-index.ts';
 import { ProjectedIndex } from '../../sdk/gallery/projected-index.ts';
 import { fitProjection, type Projection } from '../../sdk/gallery/projection.ts';
 import { Gallery } from '../../sdk/gallery/gallery.ts';
+import { hnswParamsForSize } from '../../sdk/gallery/hnsw-by-size.ts';
 import { silentLogger } from '../../sdk/logger.ts';
 import { syntheticPeople, structuredPeople, euclidean, type EmbeddingStructure, type SyntheticPeople } from '../unit/gallery/synthetic.ts';
 
-const DIM = 192;
 const SELF = fileURLToPath(import.meta.url);
 
 function arg(name: string, dflt?: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
 }
+/** Template dimension: 192 (MobileFaceNet); 704 is the device's fused embedder (with --structure lfw, a structure file of that dimension). */
+const DIM = Number(arg('dim', '192'));
 const flag = (name: string) => process.argv.includes(`--${name}`);
 const list = (s: string) => s.split(',').map(Number);
 
@@ -205,8 +212,14 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       out.projection = projection ? { rank: projection.rank, residual_share: projection.residualShare, fit_ms: Math.round(performance.now() - tp) } : 'none (no low-rank subspace)';
       console.error(`[${n}] projection`, out.projection);
     }
-    const efc = Number(arg('ef-construction', '200'));
-    for (const m of ms) {
+    // --auto: the SDK's parameters for this size (sdk/gallery/hnsw-by-size.ts) against the fixed
+    // ones they replaced (M 32, efConstruction 200, beams 64 -> 128), on the same probes
+    const configs = flag('auto') ? [{ name: 'fixed', m: 32, efConstruction: 200, efFirst: 64, ef: 128 }, { name: 'auto', ...hnswParamsForSize(n) }] : [];
+    const threshold = Number(arg('threshold', '0.93'));
+    const graphs = configs.length ? [...new Map(configs.map((c) => [`${c.m}/${c.efConstruction}`, { m: c.m, efc: c.efConstruction }])).values()]
+      : ms.map((m) => ({ m, efc: Number(arg('ef-construction', '200')) }));
+    const compare: Record<string, unknown>[] = [];
+    for (const { m, efc } of graphs) {
       const params = { m, efConstruction: efc, ef: 128, seed: 100 };
       // --index-cache DIR: a graph built once is kept there and loaded by later runs (a 1M build
       // takes ~50 CPU-minutes); the figures of its build travel in a sidecar
@@ -271,6 +284,27 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
         }
         console.error(`[${n}] M=${m} ef=${ef}`, JSON.stringify(perEf[perEf.length - 1]));
       }
+      for (const c of configs.filter((x) => x.m === m && x.efConstruction === efc)) {
+        ix.ef = c.ef;
+        const single = timeQueries(queries, (i) => { ix.search(d.probes[i], 16); });
+        const topSingle = d.probes.map((p) => ix.search(p, 16)[0]);
+        // what Gallery.search does given the decision threshold: narrow beam, then the wide one
+        let widened = 0;
+        const twoStep = (p: Float32Array, count: boolean) => {
+          ix.ef = c.efFirst;
+          const r = ix.search(p, 16);
+          if (r[0].distance <= threshold) return r[0];
+          if (count) widened++;
+          ix.ef = c.ef;
+          return ix.search(p, 16)[0];
+        };
+        const stepped = timeQueries(queries, (i) => { twoStep(d.probes[i], false); });
+        const topStepped = d.probes.map((p) => twoStep(p, true));
+        const row = { name: c.name, m: c.m, efConstruction: c.efConstruction, efFirst: c.efFirst, ef: c.ef, wide_only: { ...recallOf(topSingle, truth, truthDist, d), ...single },
+          with_threshold: { threshold, widened: +(widened / queries).toFixed(4), ...recallOf(topStepped, truth, truthDist, d), ...stepped } };
+        compare.push(row);
+        console.error(`[${n}] ${c.name}`, JSON.stringify(row));
+      }
       const file = join(dir, `m${m}.bin`);
       const tw = performance.now();
       ix.writeSync(file);
@@ -288,6 +322,7 @@ async function benchSize(n: number): Promise<Record<string, unknown>> {
       rmSync(file);
     }
     out.hnsw = hnsw;
+    if (compare.length) out.compare = compare;
 
     if (!flag('no-gallery')) out.gallery = await benchGallery(n, d, dir, queries);
   } finally {
@@ -339,7 +374,7 @@ async function benchGallery(n: number, d: Data, dir: string, queries: number): P
   const gdir = join(dir, 'gallery');
   // debug lines (the build's phase timings) go to stderr
   const logger = { ...silentLogger, debug: (msg: string, fields?: Record<string, unknown>) => console.error(`[${n}] ${msg}`, JSON.stringify(fields)) };
-  const g = await Gallery.open(gdir, { modelId: 'bench-192', dim: DIM, create: true, centres: false, logger });
+  const g = await Gallery.open(gdir, { modelId: `bench-${DIM}`, dim: DIM, create: true, centres: false, logger });
   const snapshot: { identity: { id: string }; templates: Float32Array[] }[] = [];
   for (let i = 0; i < n; i++) {
     const id = `p${d.owner[i]}`;

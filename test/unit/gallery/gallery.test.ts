@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Gallery, GALLERY_DB, DEFAULT_HNSW_PARAMS } from '../../../sdk/gallery/index.ts';
+import { Gallery, GALLERY_DB } from '../../../sdk/gallery/index.ts';
+import { hnswParamsForSize } from '../../../sdk/gallery/hnsw-by-size.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
 import { decide } from '../../../sdk/match/decide.ts';
 import { gaussian, jitter, mulberry32, randomUnit, sigmaFor } from './synthetic.ts';
@@ -253,7 +254,8 @@ test('HNSW above the cut-off: built in a worker, written with a sidecar, loaded 
   assert.equal(g.search(p.sample(120), 1)[0].identityId, 'p120');
   await g.whenIdle();
   let s = g.stats();
-  assert.deepEqual([s.index.kind, s.index.state, s.index.size, s.index.ef], ['hnsw', 'rebuilt', 150, DEFAULT_HNSW_PARAMS.ef]);
+  // the beams follow the size (sdk/gallery/hnsw-by-size.ts)
+  assert.deepEqual([s.index.kind, s.index.state, s.index.size, s.index.ef], ['hnsw', 'rebuilt', 150, hnswParamsForSize(150).ef]);
   for (let i = 0; i < 150; i += 10) assert.equal(g.search(p.sample(i), 1)[0].identityId, `p${i}`);
   await g.close();
   const sidecar = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { generation: number; file: string };
