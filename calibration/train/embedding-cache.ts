@@ -1,9 +1,10 @@
 /**
  * Embeddings of a labelled image set, extracted once and cached: <cacheDir>/<key>.f32 (rows of
  * float32, little-endian) + <key>.json (index). The key names the detector, the embedder and the
- * data set; the index records the sha256 of every model file used, so a rebuilt pack invalidates
- * the cache instead of silently mixing embedding spaces. A request for images the cache lacks
- * embeds only those and appends them. Training runs repeat often; the network should not.
+ * data set; the index records the sha256 of every model file used (an int8/fp16 build's own), so a
+ * rebuilt pack or variant invalidates the cache instead of silently mixing embedding spaces. A
+ * request for images the cache lacks embeds only those and appends them. Training runs repeat
+ * often; the network should not.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
@@ -11,7 +12,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { FaceGateError, errorMessage, isFaceGateError } from '../../sdk/errors.ts';
 import { REPO_ROOT } from '../../models/paths.ts';
 import { mostCentralFace } from '../../sdk/detect/face-choice.ts';
-import type { ModelPack } from '../../sdk/runtime/pack.ts';
+import { chooseFile, type ModelPack } from '../../sdk/runtime/pack.ts';
 import type { Pipeline } from '../../sdk/pipeline/create-pipeline.ts';
 import { DETECTORS, type DetectorKind as TrainDetector, type EmbedderId as TrainEmbedder } from '../../sdk/registry.ts';
 
@@ -70,7 +71,8 @@ export function cacheKey(cfg: ExtractConfig, imagesDir: string): string {
 
 async function modelHashes(pack: ModelPack, cfg: ExtractConfig): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const id of [...DETECTORS[cfg.detector].models, cfg.embedder]) out[id] = pack.entry(id).sha256;
+  // The file the precision loads (an int8 build's own sha256), so a rebuilt variant invalidates its cache.
+  for (const id of [...DETECTORS[cfg.detector].models, cfg.embedder]) out[id] = chooseFile(pack.entry(id), cfg.precision ?? 'fp32').sha256;
   return out;
 }
 

@@ -15,6 +15,8 @@ export interface RangeOptions {
 export class ActivationCalibrator {
   readonly tensors: string[];
   readonly histograms: Map<string, RangeHistogram>;
+  /** Per-channel sums (axis 1) and counts of rank >= 3 tensors, for bias correction. */
+  readonly #channelSums = new Map<string, { sum: Float64Array; count: number }>();
   samples = 0;
   readonly #session: ort.InferenceSession;
 
@@ -38,9 +40,34 @@ export class ActivationCalibrator {
       if (!v) throw new FaceGateError('FG_MODEL_CONVERT', `calibration: tensor ${t} was not produced`);
       if (v.type !== 'float32') throw new FaceGateError('FG_MODEL_CONVERT', `calibration: tensor ${t} is ${v.type}, not float32`);
       this.histograms.get(t)!.add(v.data as Float32Array);
+      if (v.dims.length >= 3) this.#addChannelSums(t, v.data as Float32Array, v.dims);
     }
     for (const v of Object.values(out)) v.dispose?.();
     this.samples++;
+  }
+
+  #addChannelSums(t: string, data: Float32Array, dims: readonly number[]): void {
+    const [n, c] = dims;
+    const inner = data.length / (n * c);
+    const acc = this.#channelSums.get(t) ?? { sum: new Float64Array(c), count: 0 };
+    if (acc.sum.length !== c) return; // channel count changed between batches: not a fixed NCHW map
+    for (let b = 0; b < n; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        const base = (b * c + ch) * inner;
+        let s = 0;
+        for (let i = 0; i < inner; i++) s += data[base + i];
+        acc.sum[ch] += s;
+      }
+    }
+    acc.count += n * inner;
+    this.#channelSums.set(t, acc);
+  }
+
+  /** Mean per channel (axis 1) of every measured tensor of rank >= 3 (NCHW maps). */
+  channelMeans(): Map<string, Float32Array> {
+    const m = new Map<string, Float32Array>();
+    for (const [t, { sum, count }] of this.#channelSums) m.set(t, Float32Array.from(sum, (s) => s / count));
+    return m;
   }
 
   ranges(method: CalibrationMethod, opts: RangeOptions = {}): Map<string, [number, number]> {

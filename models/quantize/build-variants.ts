@@ -69,7 +69,7 @@ function int8Params(r: Int8Recipe, recipe: string, from: string, m: CalibratedMo
   const integer = r.integerMax !== false;
   return {
     format: 'qdq', weights: `int8 per-channel symmetric${r.reduceRange ? ', 7-bit (reduce range)' : ''}`, activations: 'uint8 per-tensor asymmetric',
-    reduceRange: r.reduceRange, equalize: r.equalize ?? false, floatTail: r.floatTail ?? 0, exclude: (r.exclude ?? []).join(',') || 'none',
+    reduceRange: r.reduceRange, equalize: r.equalize ?? false, ...(r.biasCorrection ? { biasCorrection: true } : {}), floatTail: r.floatTail ?? 0, exclude: (r.exclude ?? []).join(',') || 'none',
     prelu: `${m.prelu.rewritten} as max(x, s*x)${integer ? ' (on uint8 where the slope became a 1x1 Conv)' : ' in float'}, ${m.prelu.signFolded} sign-folded, `
       + `${m.prelu.clamped.length} clamped, ${m.prelu.kept.length} kept`,
     recipe, fromSha256: from,
@@ -139,7 +139,7 @@ export async function buildVariants(dir: string, entries: PackEntry[], opts: Var
           const m = cal.models.get(entry.id);
           if (!m) throw new FaceGateError('FG_MODEL_CONVERT', cal.failed.get(entry.id) ?? 'not calibrated');
           const ranges = m.calibrator.ranges(r.method, { percentile: r.percentile });
-          const { model } = applyQdq(cloneModel(m.model), m.plan, ranges, r);
+          const { model } = applyQdq(cloneModel(m.model), m.plan, ranges, r, { channelMeans: m.calibrator.channelMeans() });
           const calibration: VariantCalibration = {
             method: r.method, ...(r.method === 'percentile' ? { percentile: r.percentile ?? 0.9999 } : {}),
             source: set!.source, images: cal.images, faces: cal.faces, dataHash: set!.dataHash,

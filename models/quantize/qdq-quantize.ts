@@ -16,7 +16,9 @@ import {
   DType, GraphIndex, allNames, attrFloat, attrInt, dimsOf, floatData, floatTensor, graphOf, intAttr, node, tensor, uniqueName,
   type ModelProto, type NodeProto, type TensorProto,
 } from './onnx-graph.ts';
-import { INT8, perChannelScales, quantizeBias, quantizePerChannel, uint8Params, type AffineParams } from './quant-math.ts';
+import {
+  INT8, correctBias, dequantizePerChannel, perChannelScales, quantizeBias, quantizePerChannel, uint8Params, type AffineParams,
+} from './quant-math.ts';
 
 /** Ops computed in int8 when their inputs and outputs are quantised. */
 const COMPUTE_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'AveragePool', 'GlobalAveragePool', 'Concat', 'LeakyRelu', 'Sigmoid']);
@@ -40,6 +42,17 @@ export interface QdqOptions {
   integerMax?: boolean;
   /** Quantise graph outputs produced by quantised ops (default true: lets the last op run in int8). */
   quantizeOutputs?: boolean;
+  /**
+   * Correct each quantised Conv's bias for the mean shift its weight rounding causes
+   * (quant-math.ts correctBias); needs the input channel means from calibration (applyQdq's `stats`).
+   */
+  biasCorrection?: boolean;
+}
+
+/** Calibration statistics beyond ranges. */
+export interface QdqStats {
+  /** Mean per channel of measured NCHW tensors (ActivationCalibrator.channelMeans). */
+  channelMeans?: ReadonlyMap<string, Float32Array>;
 }
 
 export interface QdqPlan {
@@ -62,6 +75,8 @@ export interface QdqPlan {
 export interface QdqReport {
   quantizedTensors: number;
   quantizedWeights: number;
+  /** Conv biases corrected for weight rounding (QdqOptions.biasCorrection). */
+  biasCorrected: number;
   weightBytesBefore: number;
   weightBytesAfter: number;
 }
@@ -169,7 +184,10 @@ export function planQdq(model: ModelProto, opts: QdqOptions = {}): QdqPlan {
  * Writes the QDQ model. `ranges` gives the calibrated [lo, hi] of every tensor in plan.calibrate;
  * tied tensors use the union of their group's ranges.
  */
-export function applyQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<string, readonly [number, number]>, opts: QdqOptions = {}): { model: ModelProto; report: QdqReport } {
+export function applyQdq(
+  model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<string, readonly [number, number]>, opts: QdqOptions = {}, stats: QdqStats = {},
+): { model: ModelProto; report: QdqReport } {
+  if (opts.biasCorrection && !stats.channelMeans) throw new FaceGateError('FG_MODEL_CONVERT', 'bias correction needs the calibration channel means');
   const g = graphOf(model);
   const idx = new GraphIndex(g);
   const used = allNames(g);
@@ -201,7 +219,7 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<s
   const weightNodes = new Set(plan.weightNodes);
   const quantNodes = new Set(plan.quantNodes);
   const out: NodeProto[] = [];
-  const report: QdqReport = { quantizedTensors: qset.size, quantizedWeights: 0, weightBytesBefore: 0, weightBytesAfter: 0 };
+  const report: QdqReport = { quantizedTensors: qset.size, quantizedWeights: 0, biasCorrected: 0, weightBytesBefore: 0, weightBytesAfter: 0 };
   // Value a consumer should read instead of a quantised tensor: one DQ per consumer (ORT wants a
   // DQ to feed a single node unit).
   const dqFor = new Map<string, string>(); // `${tensor}\u0000${consumerKey}#${k}` -> dq output
@@ -301,7 +319,13 @@ export function applyQdq(model: ModelProto, plan: QdqPlan, ranges: ReadonlyMap<s
     const b = bName ? idx.inits.get(bName) : undefined;
     if (b && dimsOf(b).length === 1 && dimsOf(b)[0] === scales.length) {
       const xScale = paramsOf(n.input![0]).scale;
-      const bq = quantizeBias(floatData(b), xScale, scales);
+      let bf = floatData(b);
+      const means = opts.biasCorrection && n.opType === 'Conv' ? stats.channelMeans?.get(n.input![0]) : undefined;
+      if (means) {
+        bf = correctBias(bf, wf, dequantizePerChannel(wq, dims, spec.axis, scales), dims, attrInt(n, 'group', 1), means);
+        report.biasCorrected++;
+      }
+      const bq = quantizeBias(bf, xScale, scales);
       const bb = uniqueName(used, `${bName}_${nodeKey(n).replace(/[^A-Za-z0-9_]/g, '_')}`);
       const [bqn, bsn, bdq] = [`${bb}_quantized`, `${bb}_scale`, `${bb}_dequantized`];
       [bqn, bsn, bdq].forEach((x) => used.add(x));

@@ -130,6 +130,36 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
   return { q, scales };
 }
 
+/**
+ * Bias correction (Nagel et al. 2019, "Data-free quantization", empirical form): rounding the
+ * weights shifts each output channel's mean by sum_i,k (wq - w)[c, i, k] * E[x_i], a bias the
+ * network never saw in training. Subtracting that expected shift from the float bias removes it.
+ * `w` and `wq` (the dequantised weights) have Conv shape [out, in/group, kh, kw] (any trailing
+ * dims); `inputMeans` holds E[x] per input channel (length in). Padding borders are ignored (the
+ * mean of an input channel is taken over the whole map). Returns the corrected bias.
+ */
+export function correctBias(bias: Float32Array, w: Float32Array, wq: Float32Array, dims: readonly number[], group: number, inputMeans: Float32Array): Float32Array {
+  const [outC, inPer] = dims;
+  if (bias.length !== outC) throw new RangeError(`bias has ${bias.length} values, weights ${outC} output channels`);
+  if (w.length !== wq.length) throw new RangeError(`weights have ${w.length} values, quantised ${wq.length}`);
+  if (outC % group !== 0 || inputMeans.length !== inPer * group) throw new RangeError(`input means: need ${inPer * group} channels for shape [${dims.join(',')}] in ${group} groups, got ${inputMeans.length}`);
+  const inner = w.length / (outC * inPer);
+  const outPer = outC / group;
+  const out = Float32Array.from(bias);
+  for (let o = 0; o < outC; o++) {
+    const g = Math.floor(o / outPer);
+    let shift = 0;
+    for (let i = 0; i < inPer; i++) {
+      const base = (o * inPer + i) * inner;
+      let d = 0;
+      for (let k = 0; k < inner; k++) d += wq[base + k] - w[base + k];
+      shift += d * inputMeans[g * inPer + i];
+    }
+    out[o] -= shift;
+  }
+  return out;
+}
+
 function channelLayout(dims: readonly number[], axis: number, length: number): { channels: number; inner: number } {
   if (axis < 0 || axis >= dims.length) throw new RangeError(`axis ${axis} out of range for shape [${dims.join(',')}]`);
   const size = dims.reduce((a, b) => a * b, 1);

@@ -31,8 +31,9 @@ export interface FusionSpec {
 }
 
 export const FUSIONS: Readonly<Record<string, FusionSpec>> = {
-  // fr-feature-512 int8 costs the fusion 0.22 pp of 1:1 accuracy; MobileFaceNet int8 costs none.
-  'fusion-mfn192-fr512': { parts: ['mobilefacenet-192', 'fr-feature-512'], weightA: 0.5, fp32Parts: ['fr-feature-512'] },
+  // Both parts int8 on CPU: with bias correction (models/quantize/recipes.ts) fr-feature-512's int8
+  // build costs the fusion no 1:1 accuracy (lfw-dev 10-fold 99.72% as fp32; BENCHMARKS.md).
+  'fusion-mfn192-fr512': { parts: ['mobilefacenet-192', 'fr-feature-512'], weightA: 0.5 },
 };
 
 /**

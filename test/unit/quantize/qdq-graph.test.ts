@@ -138,6 +138,38 @@ test('static int8 QDQ of a tiny net: ORT fuses it into integer kernels and the e
   assert.ok(maxAbsDiff(fake, q) / maxAbs(ref) < 0.02, 'fused integer kernels match the QDQ arithmetic');
 });
 
+test('bias correction: calibration keeps channel means; only the biases of quantised Convs change', async () => {
+  const p = await prepareModel('tiny', tinyNet(), { slopeAsConv: true });
+  const plan = planQdq(p.model, { reduceRange: true });
+  const cal = await ActivationCalibrator.create(p.model, plan.calibrate);
+  // Inputs with a per-channel offset (+0.5, 0, -0.5), so the means are not zero.
+  const feeds = [0, 1].map((k) => {
+    const d = randn(rng(10 + k), 2 * 768);
+    for (let i = 0; i < d.length; i++) d[i] += 0.5 - 0.5 * (Math.floor(i / 256) % 3);
+    return d;
+  });
+  for (const d of feeds) await cal.add({ x: new ort.Tensor('float32', d, [2, 3, 16, 16]) });
+  await cal.release();
+  const want = [0, 1, 2].map((c) => {
+    let s = 0;
+    for (const d of feeds) for (let b = 0; b < 2; b++) for (let i = 0; i < 256; i++) s += d[(b * 3 + c) * 256 + i];
+    return s / 1024;
+  });
+  const means = cal.channelMeans();
+  assert.deepEqual(Array.from(means.get('x')!, (v) => Number(v.toFixed(5))), want.map((v) => Number(v.toFixed(5))));
+  const ranges = cal.ranges('minmax');
+  const opts = { reduceRange: true, biasCorrection: true };
+  assert.throws(() => applyQdq(cloneModel(p.model), plan, ranges, opts), /channel means/);
+  const plain = applyQdq(cloneModel(p.model), plan, ranges, { reduceRange: true });
+  const corrected = applyQdq(cloneModel(p.model), plan, ranges, opts, { channelMeans: means });
+  assert.equal(plain.report.biasCorrected, 0);
+  assert.equal(corrected.report.biasCorrected, 2, 'c0 and c1 have biases (c2, c3 and the slope Convs have none; the Gemm is not a Conv)');
+  const inits = (m: ModelProto) => new Map(m.graph!.initializer!.map((t) => [t.name!, Buffer.from(t.rawData ?? new Uint8Array()).toString('hex')]));
+  const [a, b] = [inits(plain.model), inits(corrected.model)];
+  const changed = [...a.keys()].filter((k) => a.get(k) !== b.get(k));
+  assert.ok(changed.length === 2 && changed.every((k) => k.startsWith('b0') || k.startsWith('b1')) && changed.every((k) => k.endsWith('_quantized')), `changed: ${changed.join(' ')}`);
+});
+
 test('integerMax off: PRelu stays float between DQ and Q', async () => {
   const p = await prepareModel('tiny', tinyNet(), { slopeAsConv: false });
   const plan = planQdq(p.model, { integerMax: false });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  dequantizeLinear, dequantizePerChannel, float16BitsToFloat32, float32ToFloat16Bits, perChannelScales, quantizeBias,
+  correctBias, dequantizeLinear, dequantizePerChannel, float16BitsToFloat32, float32ToFloat16Bits, perChannelScales, quantizeBias,
   quantizeLinear, quantizePerChannel, roundHalfEven, uint8Params,
 } from '../../../models/quantize/quant-math.ts';
 
@@ -81,4 +81,21 @@ test('float16: exact values, round to nearest even, subnormals, saturation inste
     const back = float16BitsToFloat32(float32ToFloat16Bits(x));
     assert.ok(Math.abs(back - x) <= Math.abs(x) * 2 ** -11 + 2 ** -25, `${x} -> ${back}`);
   }
+});
+
+test('correctBias: subtracts the mean output shift of the rounded weights (dense and depthwise)', () => {
+  // Dense [2 out, 2 in, 1, 2]. Channel 0: rounding adds (0.025 + 0.05) on input 0 and (-0.05 - 0.025) on
+  // input 1, so with E[x] = [2, 4] its output shifts by 0.075*2 - 0.075*4 = -0.15: bias 1 -> 1.15.
+  // Channel 1: only input 1 changes (+0.025), shift 0.025*4 = 0.1: bias -0.5 -> -0.6.
+  const w = Float32Array.of(0.1, 0.2, 0.3, 0.4, -0.5, 0, 0.25, 0.1);
+  const wq = Float32Array.of(0.125, 0.25, 0.25, 0.375, -0.5, 0, 0.25, 0.125);
+  const b = correctBias(Float32Array.of(1, -0.5), w, wq, [2, 2, 1, 2], 1, Float32Array.of(2, 4));
+  assert.ok(Math.abs(b[0] - 1.15) < 1e-6 && Math.abs(b[1] + 0.6) < 1e-6, `got ${Array.from(b)}`);
+  // Depthwise [2, 1, 1, 2], group 2: channel c reads only input c. Shifts 0.5*10 = 5 and -1*(-1) = 1.
+  const d = correctBias(Float32Array.of(0, 0), Float32Array.of(1, 2, 3, 4), Float32Array.of(1.5, 2, 3, 3), [2, 1, 1, 2], 2, Float32Array.of(10, -1));
+  assert.deepEqual(Array.from(d), [-5, -1]);
+  // Exact weights: bias unchanged.
+  assert.deepEqual(Array.from(correctBias(Float32Array.of(0.5), Float32Array.of(1, 2), Float32Array.of(1, 2), [1, 2, 1, 1], 1, Float32Array.of(3, 7))), [0.5]);
+  assert.throws(() => correctBias(Float32Array.of(0, 0), w, wq, [2, 2, 1, 2], 1, Float32Array.of(1)), /input means/);
+  assert.throws(() => correctBias(Float32Array.of(0), w, wq, [2, 2, 1, 2], 1, Float32Array.of(1, 2)), /bias has 1 values/);
 });
