@@ -146,7 +146,8 @@ export const DEFAULT_DETECTOR: DetectorKind = 'mtcnn';
 export const DEFAULT_EMBEDDER: EmbedderId = 'mobilefacenet-192';
 /**
  * The device's embedder when its config names none: the fusion, which keeps strangers out best at
- * site scale (docs/operating-point.md) for +14% loop CPU per frame (BENCHMARKS.md, open-set).
+ * site scale (docs/operating-point.md); the loop follows decided faces with its MobileFaceNet part, so
+ * it costs about what MobileFaceNet does per frame (BENCHMARKS.md, "Decided faces followed").
  */
 export const DEFAULT_DEVICE_EMBEDDER: EmbedderId = 'fusion-mfn192-fr512';
 
