@@ -11,12 +11,14 @@ import { FUSIONS } from '../sdk/embed/fusion.ts';
 import type { EmbedderId } from '../sdk/embed/onnx-embedder.ts';
 import { DEFAULT_DEVICE_EMBEDDER } from '../sdk/registry.ts';
 import type { TrainEmbedder } from './train/embedding-cache.ts';
-import { loadLabeledCsv, type LabeledImage } from './labeled.ts';
-import { readCsvRows } from './csv-rows.ts';
+import { loadLabeledCsv } from './labeled.ts';
+import { loadLabelFixes, applyLabelFixes, countLabelFixes } from './label-fixes.ts';
 import { labeledRows, type RowsModel } from './open-set-rows.ts';
 import { buildOpenSetProtocol, impostorDistances } from './open-set-protocol.ts';
 import { evaluateOpenSet, type OpenSetEvaluation } from './open-set-evaluation.ts';
 import type { DetectorName } from './analyzer.ts';
+import { resolvePrecision } from '../sdk/runtime/pack.ts';
+import type { Precision, PrecisionSetting } from '../sdk/runtime/model-types.ts';
 
 export interface OpenSetOptions {
   labeledCsv: string;
@@ -31,8 +33,10 @@ export interface OpenSetOptions {
   gallerySize?: number;
   shots?: 1 | 2;
   seed?: number;
-  /** CSV identity,same_as: names that are one person (label errors), merged before the protocol. */
+  /** CSV identity,same_as: label errors fixed before the protocol (label-fixes.ts: names that are one person, photos filed under the wrong person). */
   samePerson?: string;
+  /** Embedder build: fp32 (default), int8, fp16, or auto (as the device: int8 on CPU). */
+  precision?: PrecisionSetting;
   /** Fit the impostor tail on these photos instead of using the model's stored one. */
   fitTail?: boolean;
   cacheDir?: string;
@@ -44,30 +48,18 @@ export interface OpenSetResult extends OpenSetEvaluation {
   model: string;
   detector: DetectorName;
   flip: boolean;
+  /** Embedder build the rows were embedded with (the detector keeps fp32 where it has no such build). */
+  precision: Precision;
   images: number;
   no_face: number;
-  protocol: ReturnType<typeof buildOpenSetProtocol>['counts'] & { gallery_size: number; shots: number; seed: number; merged_names: number };
+  protocol: ReturnType<typeof buildOpenSetProtocol>['counts'] & { gallery_size: number; shots: number; seed: number; merged_names: number; moved_photos: number };
   tail: { source: 'stored' | 'fitted'; key: string; pairs: number; split: [number, number]; gpd: { xi: number; sigma: number }; this_data_rate_at_threshold?: number };
   elapsed_s: number;
 }
 
-export async function loadSamePerson(path: string): Promise<Map<string, string>> {
-  const m = new Map<string, string>();
-  for await (const { line, values } of readCsvRows(path, { required: ['identity', 'same_as'], describe: 'identity,same_as (other columns ignored)' })) {
-    if (!values.identity || !values.same_as) throw new FaceGateError('FG_CSV_INVALID', `${path}: line ${line}: empty identity or same_as`);
-    m.set(values.identity, values.same_as);
-  }
-  return m;
-}
-
-/** Items with aliased names folded into one identity. */
-export function mergeSamePerson(items: readonly LabeledImage[], same: ReadonlyMap<string, string>): LabeledImage[] {
-  return items.map((i) => (same.has(i.identity) ? { ...i, identity: same.get(i.identity)! } : i));
-}
-
-function rowsModel(embedder: EmbedderId, flip: boolean): RowsModel {
+function rowsModel(embedder: EmbedderId, flip: boolean, precision: Precision): RowsModel {
   const f = FUSIONS[embedder];
-  return f ? { parts: f.parts as readonly TrainEmbedder[], weightA: f.weightA, flip } : { parts: [embedder as TrainEmbedder], flip };
+  return f ? { parts: f.parts as readonly TrainEmbedder[], weightA: f.weightA, flip, precision } : { parts: [embedder as TrainEmbedder], flip, precision };
 }
 
 export async function runOpenSet(o: OpenSetOptions): Promise<OpenSetResult> {
@@ -78,8 +70,11 @@ export async function runOpenSet(o: OpenSetOptions): Promise<OpenSetResult> {
   const detector = o.detector ?? 'mtcnn';
   const embedder = o.embedder ?? DEFAULT_DEVICE_EMBEDDER;
   const flip = o.flip ?? false;
-  const same = o.samePerson ? await loadSamePerson(o.samePerson) : new Map<string, string>();
-  const items = mergeSamePerson(await loadLabeledCsv(o.labeledCsv, o.images), same);
+  const precision = resolvePrecision(o.precision ?? 'fp32');
+  const labeled = await loadLabeledCsv(o.labeledCsv, o.images);
+  const fixes = o.samePerson ? await loadLabelFixes(o.samePerson, o.images) : { names: new Map<string, string>(), photos: new Map<string, string>() };
+  const fixed = countLabelFixes(labeled, fixes);
+  const items = applyLabelFixes(labeled, fixes);
   const key = tailKey(embedder, flip);
   const stored = impostorTail(embedder, flip);
   if (!o.fitTail && !stored && o.threshold === undefined) {
@@ -87,7 +82,7 @@ export async function runOpenSet(o: OpenSetOptions): Promise<OpenSetResult> {
   }
   const say = (msg: string) => { if (o.progress !== false) process.stderr.write(`${msg}\n`); };
   let last = 0;
-  const rows = await labeledRows(items, o.images, detector, rowsModel(embedder, flip), {
+  const rows = await labeledRows(items, o.images, detector, rowsModel(embedder, flip, precision), {
     cacheDir: o.cacheDir,
     onProgress: (d, t) => { if (performance.now() - last > 5000 || d === t) { last = performance.now(); say(`embedding ${d}/${t}`); } },
   });
@@ -114,9 +109,10 @@ export async function runOpenSet(o: OpenSetOptions): Promise<OpenSetResult> {
     model: embedder,
     detector,
     flip,
+    precision,
     images: items.length,
     no_face: rows.ok.filter((x) => !x).length,
-    protocol: { ...p.counts, gallery_size: gallerySize, shots, seed, merged_names: same.size },
+    protocol: { ...p.counts, gallery_size: gallerySize, shots, seed, merged_names: fixed.names, moved_photos: fixed.photos },
     tail: { source, key, pairs: tail.pairs, split: tail.table[0], gpd: tail.gpd, ...(source === 'stored' ? {} : { this_data_rate_at_threshold: impostorRateAt(tail, e.threshold) }) },
     ...e,
     elapsed_s: Math.round((performance.now() - started) / 100) / 10,

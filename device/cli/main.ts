@@ -52,11 +52,11 @@ program.command('calibrate').description('measure verification accuracy and choo
   .option('--seed <n>', 'impostor sampling seed (labelled input)').option('--impostor-pairs <n>', 'impostor pairs to sample (labelled input)')
   .option('--report <dir>', 'write an HTML report with plots').option('--write-config <file>', 'set match.threshold in a device config')
   .option('--json', 'print one JSON object').option('--no-progress', 'no progress on stderr')
-  .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto')
+  .option('--precision <p>', 'model build: fp32 (default), int8, fp16, auto (int8 on CPU, as the device)')
   .option('--open-set', 'open-set 1:N protocol from --labeled-csv: enrolled people, strangers, tracks, modelled gallery sizes')
   .option('--fpir <x>', 'open-set: target stranger acceptance per decision (default 0.001)').option('--margin <d>', 'open-set: margin to the second identity (default 0)')
   .option('--gallery-size <n>', 'open-set: identities in the gallery (default 1200)').option('--shots <n>', 'open-set: photos enrolled per person, 1 or 2 (default 2)')
-  .option('--same-person <csv>', 'open-set: identity,same_as names that are one person (label errors)').option('--fit-tail', 'open-set: fit the impostor tail on these photos')
+  .option('--same-person <csv>', 'open-set: label errors, identity,same_as: a name that is another person\'s, or an image path filed under the wrong person').option('--fit-tail', 'open-set: fit the impostor tail on these photos')
   .action((o) => runCli(() => import('./commands/calibrate.ts'), o));
 
 program.command('detect').description('find faces: box [x,y,w,h], score and 5 landmarks per image')

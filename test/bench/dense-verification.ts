@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadLabeledCsv } from '../../calibration/labeled.ts';
-import { loadSamePerson, mergeSamePerson } from '../../calibration/run-open-set.ts';
+import { loadLabelFixes, applyLabelFixes } from '../../calibration/label-fixes.ts';
 import { labeledRows, type RowsModel } from '../../calibration/open-set-rows.ts';
 import { impostorDistances } from '../../calibration/open-set-protocol.ts';
 import { FUSIONS } from '../../sdk/embed/fusion.ts';
@@ -16,7 +16,7 @@ const { values } = parseArgs({ options: { 'labeled-csv': { type: 'string' }, ima
 const precision = (values.precision ?? 'fp32') as 'fp32' | 'int8';
 const images = values.images!;
 let items = await loadLabeledCsv(values['labeled-csv']!, images);
-if (values['same-person']) items = mergeSamePerson(items, await loadSamePerson(values['same-person']));
+if (values['same-person']) items = applyLabelFixes(items, await loadLabelFixes(values['same-person'], values.images!));
 for (const v of (values.variants ?? 'fusion-mfn192-fr512,mobilefacenet-192,fr-feature-512+flip').split(',')) {
   const [id, flipTag] = v.split('+');
   const f = FUSIONS[id];

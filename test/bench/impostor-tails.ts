@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadLabeledCsv } from '../../calibration/labeled.ts';
-import { loadSamePerson, mergeSamePerson } from '../../calibration/run-open-set.ts';
+import { loadLabelFixes, applyLabelFixes } from '../../calibration/label-fixes.ts';
 import { labeledRows, type RowsModel } from '../../calibration/open-set-rows.ts';
 import { impostorDistances, type LabeledRows } from '../../calibration/open-set-protocol.ts';
 import { seededRandom } from '../../calibration/random.ts';
@@ -25,7 +25,7 @@ const { values } = parseArgs({ options: {
 } });
 const images = values.images!;
 let items = await loadLabeledCsv(values['labeled-csv']!, images);
-if (values['same-person']) items = mergeSamePerson(items, await loadSamePerson(values['same-person']));
+if (values['same-person']) items = applyLabelFixes(items, await loadLabelFixes(values['same-person'], values.images!));
 const variants = (values.variants ?? 'mobilefacenet-192,mobilefacenet-192+flip,fr-feature-512,fr-feature-512+flip,fusion-mfn192-fr512,fusion-mfn192-fr512+flip').split(',');
 const model = (id: string, flip: boolean): RowsModel => {
   const f = FUSIONS[id];

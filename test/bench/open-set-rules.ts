@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadLabeledCsv } from '../../calibration/labeled.ts';
-import { loadSamePerson, mergeSamePerson } from '../../calibration/run-open-set.ts';
+import { loadLabelFixes, applyLabelFixes } from '../../calibration/label-fixes.ts';
 import { labeledRows } from '../../calibration/open-set-rows.ts';
 import { buildOpenSetProtocol, ExactIdentitySearch, impostorDistances, meanEmbedding, nearestTwo, type LabeledRows } from '../../calibration/open-set-protocol.ts';
 import { fitImpostorTail, thresholdForFpir } from '../../sdk/match/operating-point.ts';
@@ -23,7 +23,7 @@ const { values } = parseArgs({ options: {
 } });
 const images = values.images!;
 let items = await loadLabeledCsv(values['labeled-csv']!, images);
-if (values['same-person']) items = mergeSamePerson(items, await loadSamePerson(values['same-person']));
+if (values['same-person']) items = applyLabelFixes(items, await loadLabelFixes(values['same-person'], values.images!));
 const fpir = Number(values.fpir ?? 0.001);
 const embedder = values.embedder ?? 'fusion-mfn192-fr512';
 const f = FUSIONS[embedder];

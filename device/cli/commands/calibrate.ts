@@ -131,7 +131,7 @@ async function calibrateGallery(f: CalibrateFlags): Promise<number> {
 
 async function calibrateOpenSet(f: CalibrateFlags): Promise<number> {
   if (!f.labeledCsv || !f.images) throw new FaceGateError('FG_CLI_USAGE', '--open-set needs --labeled-csv <csv> --images <dir>');
-  const other = [f.pairs && '--pairs', f.labeledDir && '--labeled-dir', f.limit && '--limit', f.fitFolds && '--fit-folds', f.targetFar && '--target-far', f.report && '--report', f.writeConfig && '--write-config', f.precision && '--precision'].filter(Boolean);
+  const other = [f.pairs && '--pairs', f.labeledDir && '--labeled-dir', f.limit && '--limit', f.fitFolds && '--fit-folds', f.targetFar && '--target-far', f.report && '--report', f.writeConfig && '--write-config'].filter(Boolean);
   if (other.length) throw new FaceGateError('FG_CLI_USAGE', `--open-set does not combine with ${other.join(', ')}`);
   const shots = num('--shots', f.shots, { integer: true });
   if (shots !== undefined && shots !== 1 && shots !== 2) throw new FaceGateError('FG_CLI_USAGE', `--shots must be 1 or 2, got ${f.shots}`);
@@ -148,6 +148,7 @@ async function calibrateOpenSet(f: CalibrateFlags): Promise<number> {
     shots: shots as 1 | 2 | undefined,
     seed: num('--seed', f.seed, { integer: true }),
     samePerson: f.samePerson,
+    precision: precisionFlag(f.precision),
     fitTail: f.fitTail,
     progress: f.progress !== false,
   });
@@ -158,7 +159,7 @@ async function calibrateOpenSet(f: CalibrateFlags): Promise<number> {
   const out = process.stdout;
   const s = r.single;
   const rate = (x: { rate: number; count: number; of: number }) => `${pct(x.rate)} (${x.count}/${x.of})`;
-  out.write(`${r.detector} + ${r.model}${r.flip ? ' + flip' : ''}: gallery ${r.gallery.identities} identities / ${r.gallery.templates} templates (${r.protocol.shots} photo${r.protocol.shots > 1 ? 's' : ''} each)\n`);
+  out.write(`${r.detector} + ${r.model}${r.flip ? ' + flip' : ''} (${r.precision}): gallery ${r.gallery.identities} identities / ${r.gallery.templates} templates (${r.protocol.shots} photo${r.protocol.shots > 1 ? 's' : ''} each)\n`);
   out.write(`threshold ${r.threshold} (${r.threshold_source === 'fpir' ? `target FPIR ${r.target_fpir}` : 'given'}; implied FPIR ${r.implied_fpir.toExponential(2)} from the ${r.tail.source} tail ${r.tail.key})\n`);
   out.write(`single probes: rank-1 ${pct(s.rank1)}; enrolled granted as themselves ${rate(s.granted_as_self)}, as someone else ${rate(s.misidentified)}; strangers granted ${rate(s.strangers_granted)}\n`);
   for (const [k, t] of Object.entries(r.tracks.rules)) out.write(`tracks (${k}): enrolled ${rate(t.granted_as_self)}, misidentified ${rate(t.misidentified)}, strangers ${rate(t.strangers_granted)}\n`);

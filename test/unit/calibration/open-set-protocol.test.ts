@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildOpenSetProtocol, ExactIdentitySearch, nearestTwo, grantedIdentity, impostorDistances, type LabeledRows } from '../../../calibration/open-set-protocol.ts';
 import { evaluateOpenSet } from '../../../calibration/open-set-evaluation.ts';
 import { fitImpostorTail } from '../../../sdk/match/operating-point.ts';
-import { mergeSamePerson } from '../../../calibration/run-open-set.ts';
+import { applyLabelFixes } from '../../../calibration/label-fixes.ts';
 
 /** Rows on axis k of a dim-d space, slightly tilted per photo so each person is a tight cluster. */
 function rows(people: [string, number][], dim = 16): LabeledRows {
@@ -67,6 +67,19 @@ test('evaluation: separable people are all granted, no stranger is', () => {
 });
 
 test('same-person names fold into one identity', () => {
-  const out = mergeSamePerson([{ identity: 'Doc_Rivers', path: '/x/1.jpg' }, { identity: 'Glenn_Rivers', path: '/x/2.jpg' }], new Map([['Doc_Rivers', 'Glenn_Rivers']]));
+  const out = applyLabelFixes([{ identity: 'Doc_Rivers', path: '/x/1.jpg' }, { identity: 'Glenn_Rivers', path: '/x/2.jpg' }], { names: new Map([['Doc_Rivers', 'Glenn_Rivers']]), photos: new Map() });
   assert.deepEqual(out.map((i) => i.identity), ['Glenn_Rivers', 'Glenn_Rivers']);
+});
+
+test('a photo filed under the wrong person moves to the right one; the names stay apart', () => {
+  const items = [
+    { identity: 'A', path: '/x/A/A_1.jpg' }, { identity: 'A', path: '/x/A/A_2.jpg' },
+    { identity: 'B', path: '/x/B/B_1.jpg' }, { identity: 'B', path: '/x/B/B_2.jpg' },
+  ];
+  // each name holds one photo of each person: swap the second photos
+  const out = applyLabelFixes(items, { names: new Map(), photos: new Map([['/x/A/A_2.jpg', 'B'], ['/x/B/B_2.jpg', 'A']]) });
+  assert.deepEqual(out.map((i) => i.identity), ['A', 'B', 'B', 'A']);
+  // a moved photo then follows a name merge of its new name
+  const merged = applyLabelFixes(items, { names: new Map([['B', 'C']]), photos: new Map([['/x/A/A_2.jpg', 'B']]) });
+  assert.deepEqual(merged.map((i) => i.identity), ['A', 'C', 'C', 'C']);
 });
