@@ -10,4 +10,5 @@ test('calibrate --open-set: usage errors name the flag, before any model runs', 
   await assert.rejects(calibrate({ openSet: true, labeledCsv: 'x.csv', images: 'y', shots: '3' }), usage(/--shots must be 1 or 2/));
   await assert.rejects(calibrate({ openSet: true, labeledCsv: 'x.csv', images: 'y', pairs: 'p.csv' }), usage(/does not combine with --pairs/));
   await assert.rejects(calibrate({ openSet: true, labeledCsv: 'x.csv', images: 'y', fpir: '0.001', threshold: '0.9' }), usage(/--fpir or --threshold, not both/));
+  await assert.rejects(calibrate({ openSet: true, labeledCsv: 'x.csv', images: 'y', precision: 'int4' }), usage(/--precision must be one of fp32, int8, fp16, auto, got "int4"/));
 });
