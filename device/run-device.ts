@@ -103,7 +103,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     // Every other check `run --check` makes, before anything is opened or created.
     await preflightConfig(cfg);
     const pipeline = await createPipeline({
-      detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize, mtcnnFactor: cfg.pipeline.mtcnnFactor,
+      detector: cfg.pipeline.detector, embedder: cfg.pipeline.embedder, flip: cfg.pipeline.flip, minFaceSize: cfg.pipeline.minFaceSize, mtcnnFactor: cfg.pipeline.mtcnnFactor, mtcnnMergeOverlap: cfg.pipeline.mtcnnMerge,
       trackGuided: (opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery) > 1, providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,
     });
     cleanups.push(() => pipeline.release());

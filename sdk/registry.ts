@@ -17,6 +17,8 @@ export interface DetectorSettings {
   mtcnnThresholds?: [number, number, number];
   /** MTCNN pyramid step (default 0.709); 0.6 gives fewer, smaller P-Net levels (measured in BENCHMARKS.md, issue 20). */
   mtcnnFactor?: number;
+  /** MTCNN: IoU above which windows of one face merge across scales and after R-Net (default 0.7); lower sends fewer windows to R-Net and O-Net (BENCHMARKS.md, issue 20). */
+  mtcnnMergeOverlap?: number;
   /** RFB score threshold (default 0.65). */
   rfbThreshold?: number;
   providers?: ExecutionProvider[];
@@ -80,7 +82,7 @@ export const DETECTORS = {
     alternative: 'rfb',
     async create(pack, s): Promise<DetectorHandle> {
       const { MtcnnDetector } = await import('./detect/mtcnn/mtcnn-detector.ts');
-      const det = await MtcnnDetector.create(pack, { minFaceSize: s.minFaceSize, thresholds: s.mtcnnThresholds, factor: s.mtcnnFactor, providers: s.providers, logger: s.logger });
+      const det = await MtcnnDetector.create(pack, { minFaceSize: s.minFaceSize, thresholds: s.mtcnnThresholds, factor: s.mtcnnFactor, mergeOverlap: s.mtcnnMergeOverlap, providers: s.providers, logger: s.logger });
       return {
         detector: det, detectLow: (f) => det.detect(f, { thresholds: FALLBACK_MTCNN_THRESHOLDS }),
         ...(s.trackGuided ? { detectAround: (f: Frame, hints: readonly Box[]) => det.detectAround(f, hints) } : {}),

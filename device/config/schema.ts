@@ -100,7 +100,13 @@ export const configSchema = z.object({
      * P-Net levels: -27% CPU per full pass at 1280x720, the same door recall (BENCHMARKS.md, issue 20).
      */
     mtcnnFactor: z.number().min(0.5).max(0.8).default(0.6),
-  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5, mtcnnFactor: 0.6 }),
+    /**
+     * MTCNN: IoU above which windows of one face merge across pyramid scales and after R-Net. The
+     * door default 0.4 (the SDK's 0.7 elsewhere) sends 2 windows per face to O-Net instead of 6:
+     * -2.3 CPU ms per full pass, the same door recall (BENCHMARKS.md, issue 20).
+     */
+    mtcnnMerge: z.number().min(0.3).max(0.9).default(0.4),
+  }).strict().default({ detector: DEFAULT_DETECTOR, embedder: DEFAULT_DEVICE_EMBEDDER, flip: false, minFaceSize: 60, fullDetectEvery: 5, mtcnnFactor: 0.6, mtcnnMerge: 0.4 }),
   runtime: z.object({
     providers: providers.default(['cpu']),
     packDir: z.string().optional(),

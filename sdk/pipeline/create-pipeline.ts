@@ -28,6 +28,8 @@ export interface PipelineConfig {
   mtcnnThresholds?: [number, number, number];
   /** MTCNN pyramid step (default 0.709); 0.6 gives fewer, smaller P-Net levels (measured in BENCHMARKS.md, issue 20). */
   mtcnnFactor?: number;
+  /** MTCNN: IoU above which windows of one face merge across scales and after R-Net (default 0.7); lower sends fewer windows to R-Net and O-Net (BENCHMARKS.md, issue 20). */
+  mtcnnMergeOverlap?: number;
   /** RFB score threshold (default 0.65). */
   rfbThreshold?: number;
   /** Decoder pixel limit (default 50 MP). */

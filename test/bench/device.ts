@@ -4,7 +4,7 @@
  * over time (growth check). CPU ms per processed frame (process.cpuUsage, all threads) holds up on
  * a loaded machine where wall times do not; per-stage figures come from the loop's FrameStats.
  * The camera's ffmpeg decoder runs in a child process: its CPU is reported apart.
- * Run: `npx tsx test/bench/device.ts [--seconds 600] [--detector mtcnn|rfb] [--factor 0.6] [--precision fp32|int8|auto]
+ * Run: `npx tsx test/bench/device.ts [--seconds 600] [--detector mtcnn|rfb] [--factor 0.6] [--merge 0.4] [--precision fp32|int8|auto]
  *   [--min-face 80] [--threads 1] [--reembed-every 5] [--full-every 5] [--fps 15] [--serve-fps 15] [--embedder mobilefacenet-192|fusion-mfn192-fr512] [--json]`
  * `--full-every 1` searches the whole frame every frame (no track-guided detection).
  */
@@ -22,7 +22,7 @@ import { quantile, round } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '60' }, factor: { type: 'string' }, detector: { type: 'string', default: 'mtcnn' }, fps: { type: 'string', default: '15' }, json: { type: 'boolean' },
+    seconds: { type: 'string', default: '60' }, factor: { type: 'string' }, merge: { type: 'string' }, detector: { type: 'string', default: 'mtcnn' }, fps: { type: 'string', default: '15' }, json: { type: 'boolean' },
     image: { type: 'string' }, precision: { type: 'string', default: 'fp32' }, threads: { type: 'string', default: '1' }, 'reembed-every': { type: 'string', default: '5' },
     'serve-fps': { type: 'string' }, 'min-face': { type: 'string', default: '80' }, 'full-every': { type: 'string' }, embedder: { type: 'string', default: 'mobilefacenet-192' },
   },
@@ -44,7 +44,7 @@ await new Promise((r) => setTimeout(r, 500));
 const cfg = parseConfig({
   site: 'bench', device: 'door-1', camera: { type: 'stream', url: `http://127.0.0.1:${port}/cam.mjpg`, width: 640, height: 480, fps: Number(values.fps) },
   mqtt: { embeddedPort: 0, homeAssistant: false }, gallery: { db: join(work, 'gallery') }, match: { fpir: 0.001 },
-  pipeline: { detector: values.detector, embedder: values.embedder, minFaceSize: Number(values['min-face']), ...(values.factor ? { mtcnnFactor: Number(values.factor) } : {}) }, http: { port: 0 },
+  pipeline: { detector: values.detector, embedder: values.embedder, minFaceSize: Number(values['min-face']), ...(values.factor ? { mtcnnFactor: Number(values.factor) } : {}), ...(values.merge ? { mtcnnMerge: Number(values.merge) } : {}) }, http: { port: 0 },
   runtime: { providers: ['cpu'], precision: values.precision, threads: Number(values.threads) },
 });
 
@@ -88,7 +88,7 @@ const embedding = stats.filter((s) => s.embedded > 0);
 const full = stats.filter((s) => s.fullPass);
 const around = stats.filter((s) => !s.fullPass);
 const result = {
-  detector: values.detector, min_face: Number(values['min-face']), serve_fps: Number(values['serve-fps'] ?? values.fps), precision: values.precision, threads: Number(values.threads), reembed_every: Number(values['reembed-every']), full_every: fullEvery ?? cfg.pipeline.fullDetectEvery, mtcnn_factor: cfg.pipeline.mtcnnFactor,
+  detector: values.detector, min_face: Number(values['min-face']), serve_fps: Number(values['serve-fps'] ?? values.fps), precision: values.precision, threads: Number(values.threads), reembed_every: Number(values['reembed-every']), full_every: fullEvery ?? cfg.pipeline.fullDetectEvery, mtcnn_factor: cfg.pipeline.mtcnnFactor, mtcnn_merge: cfg.pipeline.mtcnnMerge,
   load_avg: loadavg().map((x) => round(x, 2)), seconds: round(elapsed, 1), frames: latencies.length, fps: round(frames / elapsed, 2), dropped,
   faces_per_frame: round(stats.reduce((n, s) => n + s.faces, 0) / Math.max(1, stats.length), 2),
   embedded_per_frame: round(stats.reduce((n, s) => n + s.embedded, 0) / Math.max(1, stats.length), 2),

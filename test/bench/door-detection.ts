@@ -9,7 +9,7 @@
  * - around: for every face the full pass found, detectAround() (MTCNN's O-Net, also for RFB) from
  *   a hint moved by 5% of its width and grown 10% (a face between two frames) re-finds it at
  *   IoU >= 0.5.
- * Run: `npx tsx test/bench/door-detection.ts [--min-faces 60,80] [--lfw 500] [--no-rfb] [--factor 0.6] [--json]`
+ * Run: `npx tsx test/bench/door-detection.ts [--min-faces 60,80] [--lfw 500] [--no-rfb] [--factor 0.6] [--merge 0.4] [--json]`
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { DATA_DIR } from '../helpers/pack.ts';
 import { dlibPascalBoxes, matchDetections } from '../helpers/detection-eval.ts';
 import { round } from './stats.ts';
 
-const { values } = parseArgs({ options: { 'min-faces': { type: 'string', default: '60,80' }, lfw: { type: 'string', default: '500' }, json: { type: 'boolean' }, 'no-rfb': { type: 'boolean' }, factor: { type: 'string', default: '0.709' } } });
+const { values } = parseArgs({ options: { 'min-faces': { type: 'string', default: '60,80' }, lfw: { type: 'string', default: '500' }, json: { type: 'boolean' }, 'no-rfb': { type: 'boolean' }, factor: { type: 'string', default: '0.709' }, merge: { type: 'string' } } });
 const pascal = join(DATA_DIR, 'dlib-pascal-faces');
 const lfw = join(DATA_DIR, 'lfw-dev');
 if (!existsSync(pascal) || !existsSync(lfw)) {
@@ -86,7 +86,7 @@ async function evaluate(name: string, { detector, detectAround }: DetectorHandle
 
 const pack = await openPack(undefined, { precision: 'auto', intraOpThreads: 1 });
 for (const minFace of minFaces) {
-  const config: DetectorConfig = { detector: 'mtcnn', minFaceSize: minFace, mtcnnFactor: Number(values.factor), trackGuided: true };
+  const config: DetectorConfig = { detector: 'mtcnn', minFaceSize: minFace, mtcnnFactor: Number(values.factor), ...(values.merge ? { mtcnnMergeOverlap: Number(values.merge) } : {}), trackGuided: true };
   const handle = await createDetector(config, pack);
   around.tried = around.found = 0;
   await evaluate('mtcnn', handle, minFace);

@@ -25,6 +25,10 @@ const ALL_VARIANTS: Record<string, [string, MtcnnOptions]> = {
   // a coarser pyramid: fewer, smaller levels (P-Net's cost is the pixels it sees)
   factor06: ['min 60, factor 0.6', { minFaceSize: 60, factor: 0.6 }],
   factor05: ['min 60, factor 0.5', { minFaceSize: 60, factor: 0.5 }],
+  // fewer windows of one face into R-Net and O-Net: merged across scales and after R-Net at a lower IoU
+  merge05: ['min 60, factor 0.6, merge 0.5', { minFaceSize: 60, factor: 0.6, mergeOverlap: 0.5 }],
+  merge04: ['min 60, factor 0.6, merge 0.4', { minFaceSize: 60, factor: 0.6, mergeOverlap: 0.4 }],
+  merge03: ['min 60, factor 0.6, merge 0.3', { minFaceSize: 60, factor: 0.6, mergeOverlap: 0.3 }],
 };
 const VARIANTS = values.variants.split(',').map((v) => {
   const found = ALL_VARIANTS[v];

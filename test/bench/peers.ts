@@ -9,7 +9,7 @@
  * when none is found, one retry at the pipeline's low thresholds; a miss after that counts as
  * "different").
  * Run: `npm run bench:peers -- [--images 100] [--pairs 1800] [--sizes 250x250,640x480,1280x720]
- *   [--only mtcnn,mtcnn0709,fused,rfb,ssd,tiny,human] [--json]`
+ *   [--only mtcnn,mtcnn0709,fused,fused07,rfb,ssd,tiny,human] [--json]`
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -41,7 +41,7 @@ const warmup = Number(values.warmup);
 const sizes = values.sizes
   ? values.sizes.split(',').map((s) => s.split('x').map(Number) as [number, number])
   : FRAME_SIZES;
-const PIPELINES = ['mtcnn', 'mtcnn0709', 'fused', 'rfb', 'ssd', 'tiny', 'human'] as const;
+const PIPELINES = ['mtcnn', 'mtcnn0709', 'fused', 'fused07', 'rfb', 'ssd', 'tiny', 'human'] as const;
 type PipelineKey = (typeof PIPELINES)[number];
 const only = (values.only?.split(',') ?? [...PIPELINES]) as PipelineKey[];
 const bad = only.filter((k) => !PIPELINES.includes(k)) ;
@@ -56,6 +56,7 @@ async function open(key: PipelineKey): Promise<PeerPipeline> {
     case 'mtcnn': return facegatePipeline('mtcnn');
     case 'mtcnn0709': return facegatePipeline('mtcnn0709');
     case 'fused': return facegatePipeline('fused');
+    case 'fused07': return facegatePipeline('fused07');
     case 'rfb': return facegatePipeline('rfb');
     case 'ssd': return faceApiPipeline('ssd');
     case 'tiny': return faceApiPipeline('tiny');

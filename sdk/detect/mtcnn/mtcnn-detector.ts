@@ -23,6 +23,12 @@ export interface MtcnnOptions {
   thresholds?: [number, number, number];
   /** Pyramid scale step (default 0.709 = 1/sqrt(2)). */
   factor?: number;
+  /**
+   * IoU above which overlapping windows are merged across pyramid scales and after R-Net
+   * (default 0.7, the reference implementation's). Lower merges more windows of one face, so fewer
+   * reach R-Net and O-Net, the costly stages.
+   */
+  mergeOverlap?: number;
   providers?: ExecutionProvider[];
   logger?: Logger;
 }
@@ -45,10 +51,10 @@ export interface MtcnnStats {
 
 
 export const MTCNN_DEFAULT_THRESHOLDS: [number, number, number] = [0.6, 0.7, 0.7];
-// NMS overlaps of the reference implementation: within a scale, across scales, after R-Net (O-Net's: onet-refine.ts).
+// NMS overlaps of the reference implementation: within a scale; across scales and after R-Net
+// (mergeOverlap's default); O-Net's is in onet-refine.ts.
 const NMS_SCALE = 0.5;
-const NMS_ALL = 0.7;
-const NMS_RNET = 0.7;
+const NMS_MERGE = 0.7;
 
 
 /**
@@ -61,6 +67,7 @@ export class MtcnnDetector implements Detector {
   readonly maxFaceSize: number;
   readonly thresholds: [number, number, number];
   readonly factor: number;
+  readonly mergeOverlap: number;
   lastStats: MtcnnStats | null = null;
   readonly #pnet: LoadedModel;
   readonly #rnet: LoadedModel;
@@ -74,11 +81,12 @@ export class MtcnnDetector implements Detector {
     this.maxFaceSize = opts.maxFaceSize ?? Infinity;
     this.thresholds = opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS;
     this.factor = opts.factor ?? 0.709;
-    validate(this.minFaceSize, this.thresholds, this.factor, this.maxFaceSize);
+    this.mergeOverlap = opts.mergeOverlap ?? NMS_MERGE;
+    validate(this.minFaceSize, this.thresholds, this.factor, this.maxFaceSize, this.mergeOverlap);
   }
 
   static async create(pack: ModelPack, opts: MtcnnOptions = {}): Promise<MtcnnDetector> {
-    validate(opts.minFaceSize ?? 20, opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS, opts.factor ?? 0.709, opts.maxFaceSize);
+    validate(opts.minFaceSize ?? 20, opts.thresholds ?? MTCNN_DEFAULT_THRESHOLDS, opts.factor ?? 0.709, opts.maxFaceSize, opts.mergeOverlap);
     const load = { providers: opts.providers, logger: opts.logger };
     const nets = await Promise.all(['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'].map((id) => pack.load(id, load)));
     for (const [net, key] of [[nets[0], 'prob'], [nets[0], 'reg'], [nets[1], 'prob'], [nets[1], 'reg'], [nets[2], 'prob'], [nets[2], 'reg'], [nets[2], 'landmarks']] as const) {
@@ -103,7 +111,7 @@ export class MtcnnDetector implements Detector {
 
     t = performance.now();
     const rnet = await refineBoxes(this.#rnet, mips, proposals, t2, ['prob', 'reg']);
-    const keep = nms(rnet.boxes, NMS_RNET, 'union');
+    const keep = nms(rnet.boxes, this.mergeOverlap, 'union');
     const refined = keep.map((i) => {
       const b = rnet.boxes[i];
       const r = rnet.outputs[1];
@@ -167,7 +175,7 @@ export class MtcnnDetector implements Detector {
       const cands = pnetCandidates(prob.data as Float32Array, reg.data as Float32Array, mapW, mapH, s, threshold, !!pre.transposed);
       for (const i of nms(cands, NMS_SCALE, 'union')) all.push(cands[i]);
     }
-    return nms(all, NMS_ALL, 'union').map((i) => {
+    return nms(all, this.mergeOverlap, 'union').map((i) => {
       const c = all[i];
       return squareBox(regressBox({ x1: c.x1, y1: c.y1, x2: c.x2, y2: c.y2, score: c.score }, ...c.reg));
     });
@@ -178,8 +186,9 @@ export class MtcnnDetector implements Detector {
   }
 }
 
-function validate(minFace: number, thresholds: readonly number[], factor: number, maxFace = Infinity): void {
+function validate(minFace: number, thresholds: readonly number[], factor: number, maxFace = Infinity, mergeOverlap = NMS_MERGE): void {
   const problems: string[] = [];
+  if (!(mergeOverlap > 0 && mergeOverlap <= 1)) problems.push(`mergeOverlap must be in (0, 1], got ${mergeOverlap}`);
   if (!(minFace >= 12)) problems.push(`minFaceSize must be >= 12 px, got ${minFace}`);
   if (!(maxFace >= minFace)) problems.push(`maxFaceSize must be >= minFaceSize (${minFace} px), got ${maxFace}`);
   if (thresholds.length !== 3 || thresholds.some((t) => !(t >= 0 && t <= 1))) {

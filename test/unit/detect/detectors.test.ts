@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { createDetector, type DetectorKind } from '../../../sdk/pipeline/create-detector.ts';
 import { loadFrame } from '../../../sdk/image/load-frame.ts';
 import { FaceGateError } from '../../../sdk/errors.ts';
@@ -109,5 +110,37 @@ test('mtcnnFactor reaches MTCNN: a 0.6 pyramid step still finds every dlib-pasca
     assert.ok(n > 0 && tp === n, `door-sized recall ${tp}/${n}`);
   } finally {
     await detector.release();
+  }
+});
+
+test('mtcnnMergeOverlap reaches MTCNN: 0.4 keeps every door-sized dlib-pascal face (2x) with fewer windows into O-Net', { skip: needModels(...MODELS.mtcnn) || needData('dlib-pascal-faces') }, async () => {
+  await assert.rejects(createDetector({ detector: 'mtcnn', mtcnnMergeOverlap: 0 }), (e: unknown) =>
+    e instanceof FaceGateError && (e.code === 'FG_CONFIG_INVALID' ? /mergeOverlap/.test(e.message) : e.code === 'FG_MODEL_MISSING'));
+  const door = { detector: 'mtcnn' as const, minFaceSize: 60, mtcnnFactor: 0.6 };
+  const [loose, merged] = await Promise.all([createDetector(door), createDetector({ ...door, mtcnnMergeOverlap: 0.4 })]);
+  type Stats = { lastStats: { rnetBoxes: number } };
+  try {
+    const dir = join(DATA_DIR, 'dlib-pascal-faces');
+    const found = [0, 0];
+    const windows = [0, 0];
+    let n = 0;
+    for (const [image, labels] of await dlibPascalBoxes(dir)) {
+      // 2x: every labelled face (37-109 px) becomes door-sized
+      const frame = await loadFrame(join(dir, 'images', image));
+      const up = await sharp(Buffer.from(frame.data), { raw: { width: frame.width, height: frame.height, channels: 3 } })
+        .resize(frame.width * 2, frame.height * 2).raw().toBuffer();
+      const big = { data: new Uint8Array(up), width: frame.width * 2, height: frame.height * 2 };
+      const truth = labels.map((b) => ({ x: 2 * b.x, y: 2 * b.y, w: 2 * b.w, h: 2 * b.h }));
+      n += truth.length;
+      for (const [k, d] of [loose, merged].entries()) {
+        const faces = await d.detector.detect(big);
+        found[k] += matchDetections(truth, faces.map((f) => f.box), 0.3).tp;
+        windows[k] += (d.detector as unknown as Stats).lastStats.rnetBoxes;
+      }
+    }
+    assert.equal(found[1], found[0], `recall at merge 0.4 ${found[1]}/${n}, at 0.7 ${found[0]}/${n}`);
+    assert.ok(windows[1] < 0.6 * windows[0], `windows into O-Net: ${windows[1]} at 0.4 against ${windows[0]} at 0.7`);
+  } finally {
+    await Promise.all([loose.detector.release(), merged.detector.release()]);
   }
 });
