@@ -107,7 +107,7 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
       trackGuided: (opts.fullDetectEvery ?? cfg.pipeline.fullDetectEvery) > 1, providers: cfg.runtime.providers, packDir: cfg.runtime.packDir, precision: cfg.runtime.precision, threads: cfg.runtime.threads, logger,
     });
     cleanups.push(() => pipeline.release());
-    const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger, key: galleryKey });
+    const gallery = await Gallery.open(cfg.gallery.db, { modelId: pipeline.modelId, dim: pipeline.embedder.dim, create: true, logger, key: galleryKey, ...(cfg.gallery.hnsw ? { hnsw: cfg.gallery.hnsw } : {}) });
     cleanups.push(() => gallery.close());
     // The operating point follows the gallery: re-derived whenever its version changes.
     const tail = impostorTail(pipeline.modelId, cfg.pipeline.flip);
@@ -246,7 +246,9 @@ export async function startDevice(cfg: DeviceConfig, opts: DeviceHooks = {}): Pr
     }));
     const healthSnapshot = (): HealthSnapshot => {
       const age = loop.lastFrameAt === null ? null : Date.now() - loop.lastFrameAt;
-      return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: gallery.stats().identities, queued: link.queued, match: matchStatus(operatingPoint()) };
+      const stats = gallery.stats();
+      const { kind, m, efConstruction, ef, efFirst } = stats.index;
+      return { ok: source.state === 'running' || source.state === 'ended', camera: source.state, broker: link.connected ? 'connected' : 'disconnected', lastFrameAgeMs: age, galleryVersion: gallery.version, identities: stats.identities, queued: link.queued, match: matchStatus(operatingPoint()), index: { kind, m, efConstruction, ef, efFirst } };
     };
     const health = await startHealthServer({ host: cfg.http.host, port: cfg.http.port, metrics, health: healthSnapshot });
     cleanups.push(() => health.close());

@@ -71,7 +71,20 @@ export const configSchema = z.object({
    * `keyFile`: site key of an encrypted gallery (32 bytes, raw or base64, mode 0600; see
    * SECURITY.md, gallery encryption). Absent: FACEGATE_GALLERY_KEY if set, else a plain gallery.
    */
-  gallery: z.object({ db: z.string().min(1), keyFile: z.string().min(1).optional() }).strict(),
+  gallery: z.object({
+    db: z.string().min(1),
+    keyFile: z.string().min(1).optional(),
+    /**
+     * HNSW settings, each field on its own over the automatic choice by gallery size
+     * (sdk/gallery/hnsw-by-size.ts): graph degree, build beam, search beams. Absent: automatic.
+     */
+    hnsw: z.object({
+      m: z.number().int().min(4).max(128).optional(),
+      efConstruction: z.number().int().min(16).max(2000).optional(),
+      ef: z.number().int().min(8).max(4096).optional(),
+      efFirst: z.number().int().min(8).max(4096).optional(),
+    }).strict().refine((h) => h.efFirst === undefined || h.ef === undefined || h.efFirst <= h.ef, { message: 'efFirst must not exceed ef' }).optional(),
+  }).strict(),
   /**
    * The operating point as a risk (docs/operating-point.md): `fpir` = strangers granted per
    * decision; the threshold is derived from the model's impostor tail and the gallery's current

@@ -12,6 +12,8 @@ export interface HealthSnapshot {
   queued: number;
   /** Operating point in effect (threshold, implied stranger rate for this gallery). */
   match?: { threshold: number; source: 'fpir' | 'threshold'; targetFpir: number; impliedFpir: number | null; templates: number };
+  /** The gallery's search index in effect: exact or HNSW, and the HNSW settings (gallery.hnsw or chosen by size). */
+  index?: { kind: 'exact' | 'hnsw' | 'none'; m: number; efConstruction: number; ef: number; efFirst: number | null };
 }
 
 /** Loopback HTTP: /healthz (200 ok / 503 degraded, JSON) and Prometheus /metrics. */

@@ -119,7 +119,7 @@ test('stream camera killed mid-run: the source restarts, the device keeps runnin
   const port = await freePort();
   let server = serveMjpeg(person.probes[2] ?? person.probes[0], port);
   await new Promise((r) => setTimeout(r, 500));
-  const cfg = parseConfig(config({ type: 'stream', url: `http://127.0.0.1:${port}/cam.mjpg`, width: 640, height: 480, fps: 5, stallTimeoutSec: 10 }));
+  const cfg = parseConfig(config({ type: 'stream', url: `http://127.0.0.1:${port}/cam.mjpg`, width: 640, height: 480, fps: 5, stallTimeoutSec: 10 }, { gallery: { db: galleryDir, hnsw: { m: 24, ef: 96, efFirst: 48 } } }));
   const sub = await Collector.start(broker.url, ['facegate/e2e/door-1/#']);
   const device = await startDevice(cfg);
   const metric = async (name: string) => {
@@ -150,7 +150,10 @@ test('stream camera killed mid-run: the source restarts, the device keeps runnin
     const before = await metric('facegate_frames_total');
     await waitFor(async () => (await metric('facegate_frames_total')) > before + 2, 60_000, 'frames after the camera returned');
     assert.equal(await metric('facegate_camera_up'), 1);
-    assert.equal((await fetch(`http://127.0.0.1:${device.httpPort}/healthz`)).status, 200);
+    const healthy = await fetch(`http://127.0.0.1:${device.httpPort}/healthz`);
+    assert.equal(healthy.status, 200);
+    // gallery.hnsw from the config reaches the gallery the device opened
+    assert.deepEqual((await healthy.json() as { index: unknown }).index, { kind: 'exact', m: 24, efConstruction: 200, ef: 96, efFirst: 48 });
     await waitFor(() => status()?.camera === 'ok', 10_000, 'status camera ok again');
   } finally {
     server.kill('SIGKILL');

@@ -29,6 +29,15 @@ test('defaults are filled in and relative paths resolve against the config file'
   assert.equal(cfg.runtime.threads, 1);
 });
 
+test('gallery.hnsw: optional settings over the automatic choice, each checked and named', () => {
+  assert.equal(parseConfig(minimal).gallery.hnsw, undefined);
+  assert.deepEqual(parseConfig({ ...minimal, gallery: { db: './g', hnsw: { m: 48, ef: 288 } } }).gallery.hnsw, { m: 48, ef: 288 });
+  const named = (re: RegExp) => (e: unknown) => e instanceof FaceGateError && e.code === 'FG_CONFIG_INVALID' && re.test(e.message);
+  assert.throws(() => parseConfig({ ...minimal, gallery: { db: './g', hnsw: { m: 2 } } }), named(/gallery\.hnsw\.m/));
+  assert.throws(() => parseConfig({ ...minimal, gallery: { db: './g', hnsw: { ef: 64, efFirst: 128 } } }), named(/gallery\.hnsw.*efFirst must not exceed ef/));
+  assert.throws(() => parseConfig({ ...minimal, gallery: { db: './g', hnsw: { beam: 64 } } }), named(/gallery\.hnsw/));
+});
+
 test('runtime.threads: a whole number from 1, named when wrong', () => {
   assert.equal(parseConfig({ ...minimal, runtime: { threads: 2 } }).runtime.threads, 2);
   for (const threads of [0, 1.5]) assert.throws(() => parseConfig({ ...minimal, runtime: { threads } }), (e: unknown) => e instanceof FaceGateError && /runtime\.threads/.test(e.message));
