@@ -6,11 +6,10 @@
  *   that one photo under `same_as` (a photo filed under the wrong person).
  * Evaluations count errors against the corrected labels; every row states its evidence.
  */
-import { extname } from 'node:path';
 import { FaceGateError } from '../sdk/errors.ts';
 import { readCsvRows } from './csv-rows.ts';
 import { resolveConfined } from './image-path.ts';
-import type { LabeledImage } from './labeled.ts';
+import { isImageFile, type LabeledImage } from './labeled.ts';
 
 export interface LabelFixes {
   /** name -> the name of the person it is */
@@ -19,8 +18,8 @@ export interface LabelFixes {
   readonly photos: ReadonlyMap<string, string>;
 }
 
-const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
-const isPhoto = (s: string) => IMAGE_EXT.has(extname(s).toLowerCase());
+/** No corrections. */
+export const NO_LABEL_FIXES: LabelFixes = { names: new Map(), photos: new Map() };
 
 export async function loadLabelFixes(path: string, imagesDir: string): Promise<LabelFixes> {
   const names = new Map<string, string>();
@@ -28,7 +27,7 @@ export async function loadLabelFixes(path: string, imagesDir: string): Promise<L
   for await (const { line, values } of readCsvRows(path, { required: ['identity', 'same_as'], describe: 'identity,same_as (identity: a name or an image path; other columns ignored)' })) {
     const where = `${path}: line ${line}`;
     if (!values.identity || !values.same_as) throw new FaceGateError('FG_CSV_INVALID', `${where}: empty identity or same_as`);
-    if (isPhoto(values.identity)) photos.set(resolveConfined(imagesDir, values.identity, where), values.same_as);
+    if (isImageFile(values.identity)) photos.set(resolveConfined(imagesDir, values.identity, where), values.same_as);
     else names.set(values.identity, values.same_as);
   }
   return { names, photos };

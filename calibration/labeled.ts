@@ -16,6 +16,9 @@ export type LabeledImage = Pick<SdkLabeledImage, 'identity' | 'path'>;
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
+/** Whether a file name has an image extension calibration reads (JPEG, PNG, WebP). */
+export const isImageFile = (name: string): boolean => IMAGE_EXT.has(extname(name).toLowerCase());
+
 export async function loadLabeledCsv(csvPath: string, imagesDir: string): Promise<LabeledImage[]> {
   const out: LabeledImage[] = [];
   for await (const { line, values } of readCsvRows(csvPath, { required: ['identity', 'image'], describe: 'identity,image (other columns ignored)' })) {
@@ -35,7 +38,7 @@ export async function loadLabeledDir(dir: string): Promise<LabeledImage[]> {
   const out: LabeledImage[] = [];
   for (const person of entries.filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const files = (await readdir(join(root, person), { withFileTypes: true }))
-      .filter((f) => f.isFile() && IMAGE_EXT.has(extname(f.name).toLowerCase()))
+      .filter((f) => f.isFile() && isImageFile(f.name))
       .map((f) => f.name)
       .sort();
     for (const f of files) out.push({ identity: person, path: join(root, person, f) });

@@ -12,7 +12,7 @@ import type { EmbedderId } from '../sdk/embed/onnx-embedder.ts';
 import { DEFAULT_DEVICE_EMBEDDER } from '../sdk/registry.ts';
 import type { TrainEmbedder } from './train/embedding-cache.ts';
 import { loadLabeledCsv } from './labeled.ts';
-import { loadLabelFixes, applyLabelFixes, countLabelFixes } from './label-fixes.ts';
+import { loadLabelFixes, applyLabelFixes, countLabelFixes, NO_LABEL_FIXES } from './label-fixes.ts';
 import { labeledRows, type RowsModel } from './open-set-rows.ts';
 import { buildOpenSetProtocol, impostorDistances } from './open-set-protocol.ts';
 import { evaluateOpenSet, type OpenSetEvaluation } from './open-set-evaluation.ts';
@@ -72,7 +72,7 @@ export async function runOpenSet(o: OpenSetOptions): Promise<OpenSetResult> {
   const flip = o.flip ?? false;
   const precision = resolvePrecision(o.precision ?? 'fp32');
   const labeled = await loadLabeledCsv(o.labeledCsv, o.images);
-  const fixes = o.samePerson ? await loadLabelFixes(o.samePerson, o.images) : { names: new Map<string, string>(), photos: new Map<string, string>() };
+  const fixes = o.samePerson ? await loadLabelFixes(o.samePerson, o.images) : NO_LABEL_FIXES;
   const fixed = countLabelFixes(labeled, fixes);
   const items = applyLabelFixes(labeled, fixes);
   const key = tailKey(embedder, flip);
