@@ -155,6 +155,10 @@ export function halveFrame(src: Frame): Frame {
 /**
  * Power-of-two reductions of a frame, built lazily. Area-resampling from the level just above
  * the target size reads ~4x the output instead of the whole frame per pyramid scale.
+ * - A small rectangle (a crop for R-Net, O-Net or landmarks) never builds a level: it reads the
+ *   finest level already built at or above its ideal one, which costs less than halving the
+ *   whole frame for one crop (a track's O-Net pass on a 200 px face would otherwise halve a
+ *   720p frame twice).
  */
 export class MipChain {
   readonly levels: Frame[];
@@ -175,8 +179,9 @@ export class MipChain {
   resampleInto(rect: Box, target: TensorTarget): void {
     const ratio = Math.min(rect.w / target.width, rect.h / target.height);
     let l = ratio >= 2 ? Math.floor(Math.log2(ratio)) : 0;
-    this.level(l);
-    l = Math.min(l, this.levels.length - 1); // a tiny frame stops halving early
+    const frame = this.levels[0];
+    if (rect.w * rect.h * 4 >= frame.width * frame.height) this.level(l);
+    l = Math.min(l, this.levels.length - 1); // not built (a crop), or a tiny frame stopped halving
     const lv = this.levels[l];
     const f = 1 / (1 << l);
     resampleInto(lv, { x: rect.x * f, y: rect.y * f, w: rect.w * f, h: rect.h * f }, target);

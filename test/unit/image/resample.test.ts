@@ -131,3 +131,22 @@ test('laplacian variance: 0 on a flat patch, hand-computed on a single bright pi
   const t = tensorTarget(scaled, { ...grey, mean: 127.5, scale: 1 / 128 }, 5, 5);
   assert.ok(Math.abs(laplacianVariance(t) - 200000 / 9) < 1e-2);
 });
+
+test('mip chain: a crop reads level 0 rather than halving the whole frame', () => {
+  const w = 64, hh = 48;
+  const f = ramp(w, hh);
+  const mips = new MipChain(f);
+  const crop = new Float32Array(4 * 4 * 3);
+  mips.resampleInto({ x: 8, y: 8, w: 16, h: 16 }, tensorTarget(crop, PLAIN, 4, 4));
+  assert.equal(mips.levels.length, 1, 'a 16x16 crop of a 64x48 frame builds no level');
+  const direct = new Float32Array(4 * 4 * 3);
+  resampleInto(f, { x: 8, y: 8, w: 16, h: 16 }, tensorTarget(direct, PLAIN, 4, 4));
+  assert.deepEqual([...crop], [...direct]);
+  const whole = new Float32Array(8 * 6 * 3);
+  mips.resampleInto({ x: 0, y: 0, w, h: hh }, tensorTarget(whole, PLAIN, 8, 6));
+  assert.equal(mips.levels.length, 4, 'the whole frame at ratio 8 builds levels 1-3');
+  mips.resampleInto({ x: 8, y: 8, w: 16, h: 16 }, tensorTarget(crop, PLAIN, 4, 4));
+  const fromLevel2 = new Float32Array(4 * 4 * 3);
+  resampleInto(mips.levels[2], { x: 2, y: 2, w: 4, h: 4 }, tensorTarget(fromLevel2, PLAIN, 4, 4));
+  assert.deepEqual([...crop], [...fromLevel2], 'once built, the crop reads its ideal level');
+});
