@@ -2,7 +2,7 @@
  * int8 / fp16 against fp32, side by side: CPU speed per model (batch 1 and 8), embedding
  * agreement (cosine) on real faces, detection recall on dlib-pascal-faces.
  *
- *   npx tsx test/bench/quantize.bench.ts [--speed] [--accuracy] [--detection] [--pack <dir>] [--models a,b] [--json]
+ *   npx tsx test/bench/quantize.bench.ts [--speed] [--accuracy] [--detection] [--pack <dir>] [--models a,b] [--pnet-size WxH] [--json]
  *
  * Speed: every configuration of a model is timed in turn, round after round (interleaved), so a
  * burst of load from other processes hits all of them alike; medians and ratios are reported.
@@ -38,10 +38,18 @@ const json = flag('--json');
 const out: Record<string, unknown> = { pack: packDir, cpu: (await import('node:os')).cpus()[0]?.model, loadavg: (await import('node:os')).loadavg() };
 const pack = await ModelPack.open(packDir);
 
-/** Input shape a speed run uses (P-Net: the first pyramid level of a 640x480 frame at min face 20). */
+/**
+ * Input shape a speed run uses. P-Net: `--pnet-size WxH`, default 384x288 (the first pyramid level
+ * of a 640x480 frame at min face 20; 256x144 is 1280x720 at the door's min face 60).
+ */
+const PNET_SIZE = (value('--pnet-size') ?? '384x288').split('x').map(Number);
+if (PNET_SIZE.length !== 2 || PNET_SIZE.some((v) => !(v >= 12))) {
+  console.error(`--pnet-size takes WxH (each >= 12), got ${value('--pnet-size')}`);
+  process.exit(2);
+}
 function benchShape(e: PackEntry, batch: number): number[] | null {
   const shape = e.inputs[0].shape;
-  if (e.id === 'mtcnn-pnet') return [1, 384, 288, 3]; // transposed NHWC
+  if (e.id === 'mtcnn-pnet') return [1, PNET_SIZE[0], PNET_SIZE[1], 3]; // transposed NHWC
   const dynamicBatch = typeof shape[0] !== 'number';
   if (batch > 1 && !dynamicBatch) return null;
   return shape.map((d, i) => (i === 0 ? batch : Number(d)));

@@ -1,0 +1,12 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { buildVariants } from '../../models/quantize/build-variants.ts';
+import { INT8_RECIPES, type Int8Recipe } from '../../models/quantize/recipes.ts';
+const dir = '/tmp/pack-q';
+const base: Int8Recipe = { method: 'percentile', percentile: 0.99999, reduceRange: true, equalize: true, optLevel: 'all' };
+const r = INT8_RECIPES as Record<string, Int8Recipe>;
+for (const id of ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet']) r[id] = { ...base, auto: false };
+const manifest = JSON.parse(await readFile(`${dir}/manifest.json`, 'utf8'));
+const rep = await buildVariants(dir, manifest.models, { only: ['mtcnn-pnet', 'mtcnn-rnet', 'mtcnn-onet'], precisions: ['int8'], onProgress: (m) => console.error(m) });
+console.log(JSON.stringify(rep));
+await writeFile(`${dir}/manifest.json.tmp`, JSON.stringify(manifest, null, 2));
+(await import('node:fs')).renameSync(`${dir}/manifest.json.tmp`, `${dir}/manifest.json`);
