@@ -9,7 +9,7 @@
  * when none is found, one retry at the pipeline's low thresholds; a miss after that counts as
  * "different").
  * Run: `npm run bench:peers -- [--images 100] [--pairs 1800] [--sizes 250x250,640x480,1280x720]
- *   [--only mtcnn,mtcnn0709,fused,fused07,rfb,ssd,tiny,human] [--json]`
+ *   [--runs 1] [--warmup 3] [--only mtcnn,mtcnn0709,fused,fused07,rfb,ssd,tiny,human] [--json]`
  */
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,7 +27,7 @@ import { quantile, round } from './stats.ts';
 const { values } = parseArgs({
   options: {
     images: { type: 'string', default: '100' }, pairs: { type: 'string', default: '1800' },
-    sizes: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' }, warmup: { type: 'string', default: '3' },
+    sizes: { type: 'string' }, only: { type: 'string' }, json: { type: 'boolean' }, warmup: { type: 'string', default: '3' }, runs: { type: 'string', default: '1' },
   },
 });
 const LFW = join(DATA_DIR, 'lfw-dev');
@@ -38,6 +38,7 @@ if (!existsSync(join(LFW, 'pairs.csv'))) {
 const nImages = Number(values.images);
 const nPairs = Number(values.pairs);
 const warmup = Number(values.warmup);
+const runs = Number(values.runs);
 const sizes = values.sizes
   ? values.sizes.split(',').map((s) => s.split('x').map(Number) as [number, number])
   : FRAME_SIZES;
@@ -45,8 +46,8 @@ const PIPELINES = ['mtcnn', 'mtcnn0709', 'fused', 'fused07', 'rfb', 'ssd', 'tiny
 type PipelineKey = (typeof PIPELINES)[number];
 const only = (values.only?.split(',') ?? [...PIPELINES]) as PipelineKey[];
 const bad = only.filter((k) => !PIPELINES.includes(k)) ;
-if (bad.length || !(nImages >= 0) || !(nPairs >= 0) || sizes.some(([w, h]) => !(w > 0 && h > 0))) {
-  console.error(`bad arguments: --only takes ${PIPELINES.join(',')}; --images/--pairs take counts; --sizes WxH,...`);
+if (bad.length || !(nImages >= 0) || !(nPairs >= 0) || !(Number.isInteger(runs) && runs >= 1) || !(Number.isInteger(warmup) && warmup >= 0) || sizes.some(([w, h]) => !(w > 0 && h > 0))) {
+  console.error(`bad arguments: --only takes ${PIPELINES.join(',')}; --images/--pairs take counts; --runs an integer >= 1, --warmup >= 0; --sizes WxH,...`);
   process.exit(2);
 }
 
@@ -70,32 +71,46 @@ const { pairs: allPairs } = await loadPairsCsv(join(LFW, 'pairs.csv'), join(LFW,
 // Speed images: the first image of evenly spaced pairs (different people, deterministic).
 const speedImages = evenSubset(allPairs, nImages).map((p) => p.a);
 
-interface SpeedRow { pipeline: string; size: string; images: number; faces_per_image: number; wall_p50: number; wall_p90: number; cpu_p50: number; cpu_p90: number }
+interface SpeedRow { pipeline: string; size: string; images: number; faces_per_image: number; wall_p50: number; wall_p90: number; cpu_p50: number; cpu_p90: number; cpu_p50_by_run?: number[] }
+interface Samples { wall: number[]; cpu: number[]; faces: number; runP50: number[] }
+// With --runs R, every size and pipeline is timed R times, round after round, and the samples are
+// pooled: a burst of load from elsewhere on a shared machine then hits every pipeline alike.
+const samples = new Map<string, Samples>();
+for (let run = 0; run < runs; run++) {
+  for (const [w, h] of sizes) {
+    for (const [key, p] of pipelines) {
+      const s = samples.get(`${key} ${w}x${h}`) ?? { wall: [], cpu: [], faces: 0, runP50: [] };
+      samples.set(`${key} ${w}x${h}`, s);
+      const cpuThisRun: number[] = [];
+      for (let i = -Math.min(warmup, speedImages.length); i < speedImages.length; i++) {
+        const frame = await imageOnCanvas(speedImages[(i + speedImages.length) % speedImages.length], w, h);
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const found = await p.faces(frame);
+        const t = performance.now() - t0;
+        const c = process.cpuUsage(c0);
+        if (i < 0) continue; // warm-up
+        s.wall.push(t);
+        cpuThisRun.push((c.user + c.system) / 1000);
+        s.faces += found.length;
+      }
+      s.cpu.push(...cpuThisRun);
+      s.runP50.push(round(quantile(cpuThisRun.sort((x, y) => x - y), 0.5), 1));
+      if (!values.json) console.error(`speed ${key} ${w}x${h}${runs > 1 ? ` run ${run + 1}/${runs}` : ''}: CPU p50 ${s.runP50.at(-1)} ms`);
+    }
+  }
+}
 const speed: SpeedRow[] = [];
 for (const [w, h] of sizes) {
-  for (const [key, p] of pipelines) {
-    const wall: number[] = [];
-    const cpu: number[] = [];
-    let faces = 0;
-    for (let i = -Math.min(warmup, speedImages.length); i < speedImages.length; i++) {
-      const frame = await imageOnCanvas(speedImages[(i + speedImages.length) % speedImages.length], w, h);
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const found = await p.faces(frame);
-      const t = performance.now() - t0;
-      const c = process.cpuUsage(c0);
-      if (i < 0) continue; // warm-up
-      wall.push(t);
-      cpu.push((c.user + c.system) / 1000);
-      faces += found.length;
-    }
+  for (const key of pipelines.keys()) {
+    const { wall, cpu, faces, runP50 } = samples.get(`${key} ${w}x${h}`)!;
     wall.sort((a, b) => a - b);
     cpu.sort((a, b) => a - b);
     speed.push({
       pipeline: key, size: `${w}x${h}`, images: wall.length, faces_per_image: round(faces / Math.max(1, wall.length), 2),
       wall_p50: round(quantile(wall, 0.5), 1), wall_p90: round(quantile(wall, 0.9), 1), cpu_p50: round(quantile(cpu, 0.5), 1), cpu_p90: round(quantile(cpu, 0.9), 1),
+      ...(runs > 1 ? { cpu_p50_by_run: runP50 } : {}),
     });
-    if (!values.json) console.error(`speed ${key} ${w}x${h}: p50 ${speed.at(-1)!.wall_p50} ms`);
   }
 }
 // Ratios against FaceGate's default (MTCNN) and RFB at the same size, on medians.
@@ -151,7 +166,7 @@ if (nPairs > 0) {
 }
 for (const p of pipelines.values()) await p.release();
 
-const conditions = { load_avg_end: loadavg().map((x) => round(x, 2)), wasm_simd: simd, images: speedImages.length, warmup, node: process.version };
+const conditions = { load_avg_end: loadavg().map((x) => round(x, 2)), wasm_simd: simd, images: speedImages.length, warmup, runs, node: process.version };
 if (values.json) console.log(JSON.stringify({ conditions, speed: speedTable, accuracy }));
 else {
   console.log(conditions);
